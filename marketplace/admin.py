@@ -1,0 +1,67 @@
+"""Catalogue admin: find, filter and sort add-ons; provenance is shown, never edited."""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from marketplace.models import Addon, Category
+
+
+class FreeFilter(admin.SimpleListFilter):
+    title = "price"
+    parameter_name = "free"
+
+    def lookups(self, request: HttpRequest, model_admin):
+        return [("1", "Free"), ("0", "Requires payment")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in {"0", "1"}:
+            return queryset.filter(requires_payment=self.value() == "0")
+        return queryset
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+
+
+@admin.register(Addon)
+class AddonAdmin(admin.ModelAdmin):
+    list_display = ["icon", "name", "slug", "average_daily_users", "rating", "rating_count",
+                    "promoted", "is_active", "source", "last_seen_at"]
+    list_display_links = ["icon", "name"]
+    list_filter = ["categories", "promoted", "is_active", FreeFilter, "needs_all_sites", "source"]
+    search_fields = ["name", "slug", "summary_text", "guid"]
+    ordering = ["-average_daily_users"]
+    sortable_by = ["name", "slug", "average_daily_users", "rating", "rating_count", "last_seen_at"]
+    filter_horizontal = ["categories"]
+    readonly_fields = ["icon_preview", "amo_id", "guid", "source", "content_hash", "first_seen_at",
+                       "last_seen_at", "summary_text", "description_text", "needs_all_sites"]
+    list_per_page = 50
+    fieldsets = [
+        (None, {"fields": ["icon_preview", "name", "slug", "url", "icon_url", "summary", "description",
+                           "categories", "tags", "is_active"]}),
+        ("Listing facts", {"fields": ["average_daily_users", "rating", "rating_count", "version", "license",
+                                      "homepage", "requires_payment", "promoted", "last_updated"]}),
+        ("Permissions", {"fields": ["permissions", "host_permissions", "needs_all_sites"]}),
+        ("Provenance", {"fields": ["amo_id", "guid", "source", "content_hash", "first_seen_at", "last_seen_at",
+                                   "summary_text", "description_text"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("categories")
+
+    @admin.display(description="")
+    def icon(self, addon: Addon) -> str:
+        if not addon.icon_url:
+            return "—"
+        return format_html('<img src="{}" width="32" height="32" alt="" loading="lazy">', addon.icon_url)
+
+    @admin.display(description="Icon")
+    def icon_preview(self, addon: Addon) -> str:
+        if not addon.icon_url:
+            return "No icon"
+        return format_html('<img src="{}" width="64" height="64" alt="">', addon.icon_url)

@@ -1,0 +1,16 @@
+"""ASGI entry point: HTTP through Django, websockets through Channels."""
+import os
+
+from channels.routing import ProtocolTypeRouter
+from django.conf import settings
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+
+django_asgi_app = get_asgi_application()
+if settings.SERVE_STATIC:
+    # Daphne serves /static/ itself unless a CDN or proxy does (SERVE_STATIC=0).
+    django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
+
+application = ProtocolTypeRouter({"http": django_asgi_app})
