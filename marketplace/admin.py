@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -41,6 +42,7 @@ class AddonAdmin(admin.ModelAdmin):
     readonly_fields = ["icon_preview", "amo_id", "guid", "source", "content_hash", "first_seen_at",
                        "last_seen_at", "summary_text", "description_text", "needs_all_sites"]
     list_per_page = 50
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["icon_preview", "name", "slug", "url", "icon_url", "summary", "description",
                            "categories", "tags", "is_active"]}),

@@ -189,6 +189,7 @@ class PoliteClient:
                 parser.allow_all = True
                 return parser, None, ""
             parser.disallow_all = True
-            return parser, self._clock() + ROBOTS_UNREACHABLE_TTL, f"robots.txt unavailable, not crawling for now ({exc})"
+            why = f"robots.txt unavailable, not crawling for now ({exc})"
+            return parser, self._clock() + ROBOTS_UNREACHABLE_TTL, why
         parser.parse(response.text.splitlines())
         return parser, None, "disallowed by robots.txt"

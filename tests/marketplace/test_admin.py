@@ -1,0 +1,81 @@
+"""Admin pages render for staff, are refused to everyone else, and "Re-scrape now" only enqueues."""
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+
+from marketplace.models import Addon
+from marketplace.records import AddonRecord
+from marketplace.services import addon_upsert
+from scraper.models import ScrapeRun
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "admin:marketplace_addon_changelist",
+    "admin:marketplace_category_changelist",
+    "admin:scraper_scraperun_changelist",
+]
+
+
+@pytest.fixture
+def addon() -> Addon:
+    record = AddonRecord(slug="icon-one", name="Icon One", icon_url="https://example.org/i.png",
+                         categories=["tabs"], average_daily_users=5, rating=4.0, rating_count=2)
+    return addon_upsert(record=record)[0]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_staff_sees_admin_pages(admin_client, addon, page):
+    response = admin_client.get(reverse(page))
+    assert response.status_code == 200
+
+
+def test_addon_list_shows_thumbnails_filters_and_search(admin_client, addon):
+    page = admin_client.get(reverse("admin:marketplace_addon_changelist"), {"q": "icon", "free": "1"}).content.decode()
+    assert 'src="https://example.org/i.png"' in page
+    assert "Icon One" in page
+    assert "By price" in page and "By categories" in page
+    ordered = admin_client.get(reverse("admin:marketplace_addon_changelist"), {"o": "-4"})
+    assert ordered.status_code == 200
+
+
+def test_addon_change_page_shows_provenance_read_only(admin_client, addon):
+    page = admin_client.get(reverse("admin:marketplace_addon_change", args=[addon.pk])).content.decode()
+    assert addon.content_hash in page
+    assert 'name="content_hash"' not in page and 'name="source"' not in page
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_anonymous_users_are_sent_to_login(client, page):
+    response = client.get(reverse(page))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_rescrape_now_enqueues_a_scrape_task(admin_client, django_capture_on_commit_callbacks):
+    with mock.patch("scraper.tasks.scrape_run_execute.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(reverse("admin:scraper_scraperun_rescrape"))
+    assert response.status_code == 302
+    run = ScrapeRun.objects.get()
+    assert (run.kind, run.trigger, run.status) == ("scrape", "admin", "pending")
+    delay.assert_called_once_with(run.pk)
+
+
+def test_rescrape_is_refused_to_anonymous_and_get(client, admin_client):
+    assert client.post(reverse("admin:scraper_scraperun_rescrape")).status_code == 302
+    assert admin_client.get(reverse("admin:scraper_scraperun_rescrape")).status_code == 405
+    assert not ScrapeRun.objects.exists()
+
+
+def test_rerun_action_enqueues_with_same_params(admin_client, django_capture_on_commit_callbacks):
+    old = ScrapeRun.objects.create(kind="scrape", params={"category": "tabs", "pages": 2}, status="failed")
+    with mock.patch("scraper.tasks.scrape_run_execute.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            admin_client.post(reverse("admin:scraper_scraperun_changelist"),
+                              {"action": "rerun", "_selected_action": [old.pk]})
+    new = ScrapeRun.objects.exclude(pk=old.pk).get()
+    assert new.params == old.params and new.trigger == "admin"
+    delay.assert_called_once_with(new.pk)
