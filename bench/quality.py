@@ -1,0 +1,71 @@
+"""Retrieval quality on graded needs: Hit@1, Hit@5, nDCG@5 and MRR@10 for BM25 only, dense only and
+the shipped hybrid, side by side in one run.
+
+Usage: python bench/quality.py --catalog ../shared/datasets/amo-catalog.json --queries ../shared/datasets/dev-queries.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+from common import SHARED, import_catalog, scratch_django
+
+
+def ndcg(ranked: list[str], relevant: dict[str, int], k: int) -> float:
+    gains = [2 ** relevant.get(slug, 0) - 1 for slug in ranked[:k]]
+    dcg = sum(gain / math.log2(position + 2) for position, gain in enumerate(gains))
+    ideal = sorted((2**grade - 1 for grade in relevant.values()), reverse=True)[:k]
+    best = sum(gain / math.log2(position + 2) for position, gain in enumerate(ideal))
+    return dcg / best if best else 0.0
+
+
+def metrics(ranked: list[str], relevant: dict[str, int]) -> dict[str, float]:
+    first = next((position for position, slug in enumerate(ranked[:10], 1) if slug in relevant), None)
+    return {
+        "Hit@1": float(bool(ranked[:1]) and ranked[0] in relevant),
+        "Hit@5": float(any(slug in relevant for slug in ranked[:5])),
+        "nDCG@5": ndcg(ranked, relevant, 5),
+        "MRR@10": 1 / first if first else 0.0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--catalog", type=Path, default=SHARED / "amo-catalog.json")
+    parser.add_argument("--queries", type=Path, default=SHARED / "dev-queries.json")
+    parser.add_argument("--verbose", action="store_true", help="Print each query's top 5 for the hybrid.")
+    args = parser.parse_args()
+    scratch_django()
+    from chatbot.retrieval.recommend import Filters, dense_candidates, lexical_candidates, recommend
+
+    start = time.perf_counter()
+    run = import_catalog(args.catalog)
+    print(f"imported and indexed {run.created} add-ons in {time.perf_counter() - start:.1f} s")
+    cases = json.loads(args.queries.read_text())["single_turn"]
+    none = frozenset()
+    systems = {
+        "BM25 only": lambda q: [hit.slug for hit in lexical_candidates(q, filters=Filters(), exclude=none, limit=10,
+                                                                       fix_typos=False)],
+        "dense only": lambda q: dense_candidates(q, filters=Filters(), exclude=none, limit=10),
+        "hybrid (shipped)": lambda q: [r.addon.slug for r in recommend(q, k=10)],
+    }
+    names = ["Hit@1", "Hit@5", "nDCG@5", "MRR@10"]
+    print(f"{len(cases)} queries\n{'system':<20}" + "".join(f"{name:>9}" for name in names))
+    for label, system in systems.items():
+        totals = dict.fromkeys(names, 0.0)
+        for case in cases:
+            ranked = system(case["query"])
+            for name, value in metrics(ranked, case["relevant"]).items():
+                totals[name] += value
+            if args.verbose and label.startswith("hybrid"):
+                marks = [f"{slug}{'**' if case['relevant'].get(slug) == 2 else '*' if slug in case['relevant'] else ''}"
+                         for slug in ranked[:5]]
+                print(f"  {case['id']}: {' '.join(marks)}")
+        print(f"{label:<20}" + "".join(f"{totals[name] / len(cases):>9.3f}" for name in names))
+
+
+if __name__ == "__main__":
+    main()

