@@ -22,6 +22,7 @@ migrate: $(STAMP)
 
 run: migrate
 	$(PY) manage.py load_demo_catalog --if-empty
+	$(PY) manage.py build_index
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) marketplace.asgi:application
 
 test: $(STAMP)
