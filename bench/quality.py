@@ -47,8 +47,7 @@ def main() -> None:
     cases = json.loads(args.queries.read_text())["single_turn"]
     none = frozenset()
     systems = {
-        "BM25 only": lambda q: [hit.slug for hit in lexical_candidates(q, filters=Filters(), exclude=none, limit=10,
-                                                                       fix_typos=False)],
+        "BM25 only": lambda q: [hit.slug for hit in lexical_candidates(q, filters=Filters(), exclude=none, limit=10)],
         "dense only": lambda q: dense_candidates(q, filters=Filters(), exclude=none, limit=10),
         "hybrid (shipped)": lambda q: [r.addon.slug for r in recommend(q, k=10)],
     }

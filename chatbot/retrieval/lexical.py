@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from django.db.models import Count, Max
 from rank_bm25 import BM25Okapi
 
-from chatbot.retrieval.text import stem, tokens, words
+from chatbot.retrieval.text import TOKEN, fold, stem, tokens, words
 from marketplace.models import Addon
 
 NAME_WEIGHT = 3
 TAG_WEIGHT = 2
 TYPO_CUTOFF = 0.8
+ORIGINAL_TERM_WEIGHT = 2
+EXPANSION_TERMS = 10
 
 
 @dataclass(frozen=True)
@@ -33,13 +35,15 @@ class LexicalIndex:
 
     def __init__(self, rows: list[dict]) -> None:
         self.slugs = [row["slug"] for row in rows]
+        self.position = {slug: index for index, slug in enumerate(self.slugs)}
         self.rows = rows
         documents = [self._document_tokens(row) for row in rows]
         self.term_sets = [set(document) for document in documents]
         self.vocabulary = {term for document in documents for term in document}
+        self.spellings = {word for row in rows for word in words(f"{row['name']} {row['summary_text']} {' '.join(row['tags'])}")}
         self._by_length: dict[int, list[str]] = {}
-        for term in sorted(self.vocabulary):
-            self._by_length.setdefault(len(term), []).append(term)
+        for word in sorted(self.spellings):
+            self._by_length.setdefault(len(word), []).append(word)
         self.bm25 = BM25Okapi(documents or [[""]])
 
     @staticmethod
@@ -48,24 +52,50 @@ class LexicalIndex:
         tags = tokens(" ".join(row["tags"]))
         return name * NAME_WEIGHT + tags * TAG_WEIGHT + tokens(row["summary_text"]) + tokens(row["categories"])
 
-    def correct(self, term: str) -> str:
-        """The closest catalogue term for an unknown one ("spotfy" -> "spotify"); itself if none."""
-        if term in self.vocabulary or len(term) < 4 or term.isdigit():
-            return term
-        candidates = [t for size in range(len(term) - 2, len(term) + 3) for t in self._by_length.get(size, [])]
-        match = difflib.get_close_matches(term, candidates, n=1, cutoff=TYPO_CUTOFF)
-        return match[0] if match else term
+    def correct(self, word: str) -> str:
+        """The closest catalogue word for an unknown one ("spotfy" -> "spotify"); itself if none."""
+        if len(word) < 4 or word.isdigit() or word in self.spellings or stem(word) in self.vocabulary:
+            return word
+        candidates = [w for size in range(len(word) - 2, len(word) + 3) for w in self._by_length.get(size, [])]
+        match = difflib.get_close_matches(word, candidates, n=1, cutoff=TYPO_CUTOFF)
+        return match[0] if match else word
 
-    def query_terms(self, query: str, *, fix_typos: bool = True) -> list[str]:
-        terms = [stem(word) for word in words(query)]
-        return [self.correct(term) for term in terms] if fix_typos else terms
+    def corrected(self, query: str) -> str:
+        """The query with misspelt words replaced, for every ranker (dense models trip on typos too)."""
+        return TOKEN.sub(lambda found: self.correct(found.group()), fold(query))
+
+    def query_terms(self, query: str) -> list[str]:
+        return [stem(word) for word in words(query)]
+
+    def expansion_terms(self, feedback: list[str], exclude: list[str], count: int = EXPANSION_TERMS) -> list[str]:
+        """Terms shared by the add-ons that best match the need in meaning (pseudo-relevance feedback).
+
+        A visitor describes a problem ("videos play by themselves"); the add-ons the dense ranker puts
+        first name the feature ("autoplay"). Terms found in at least two of them, weighted by rarity and
+        by rank, let BM25 find every add-on that names the feature.
+        """
+        weight: dict[str, float] = {}
+        documents: dict[str, int] = {}
+        for rank, slug in enumerate(feedback, start=1):
+            index = self.position.get(slug)
+            if index is None:
+                continue
+            for term in self.term_sets[index]:
+                weight[term] = weight.get(term, 0.0) + max(self.bm25.idf.get(term, 0.0), 0.0) / rank
+                documents[term] = documents.get(term, 0) + 1
+        skip = set(exclude)
+        ranked = sorted((term for term in weight if documents[term] >= 2 and term not in skip),
+                        key=lambda term: (-weight[term], term))
+        return ranked[:count]
 
     def search(self, query: str, *, limit: int, allowed: Callable[[dict], bool] | None = None,
-               fix_typos: bool = True) -> list[LexicalHit]:
-        terms = self.query_terms(query, fix_typos=fix_typos)
-        if not terms or not self.slugs:
+               feedback: list[str] | None = None) -> list[LexicalHit]:
+        """BM25 hits best first; with `feedback` slugs the query is expanded from those add-ons."""
+        terms = self.query_terms(query)
+        weighted = terms * ORIGINAL_TERM_WEIGHT + self.expansion_terms(feedback, terms) if feedback else terms
+        if not weighted or not self.slugs:
             return []
-        scores = self.bm25.get_scores(terms)
+        scores = self.bm25.get_scores(weighted)
         order = sorted(range(len(self.slugs)), key=lambda i: -scores[i])
         hits = []
         for index in order:

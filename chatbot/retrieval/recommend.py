@@ -1,8 +1,10 @@
 """recommend(): hybrid retrieval over the catalogue.
 
-Two rankers, BM25 (words the visitor used) and dense embeddings (what the visitor meant), are fused
-by weighted reciprocal rank; a popularity and rating prior then nudges the fused score by at most a
-few per cent, enough to break near-ties, never enough to jump a clearly better match.
+Dense embeddings find what the visitor meant; their best add-ons then expand the BM25 query with the
+words those add-ons share (so "videos play by themselves" also searches "autoplay"); the two rankings
+are fused by weighted reciprocal rank; a popularity and rating prior nudges the fused score by at
+most a few per cent, enough to break near-ties, never enough to jump a clearly better match.
+Weights were chosen on bench/quality.py; see the README for the figures.
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from marketplace.models import Addon
 
 CANDIDATES = 100
 RRF_K = 60
-LEXICAL_WEIGHT = 1.0
+FEEDBACK_DOCS = 10
+LEXICAL_WEIGHT = 0.5
 DENSE_WEIGHT = 1.0
 PRIOR_WEIGHT = 0.05
 
@@ -71,8 +74,8 @@ def _chroma_where(filters: Filters, exclude: frozenset[str]) -> dict | None:
 
 
 def lexical_candidates(query: str, *, filters: Filters, exclude: frozenset[str], limit: int = CANDIDATES,
-                       fix_typos: bool = True) -> list[LexicalHit]:
-    return lexical_index().search(query, limit=limit, allowed=_row_allowed(filters, exclude), fix_typos=fix_typos)
+                       feedback: list[str] | None = None) -> list[LexicalHit]:
+    return lexical_index().search(query, limit=limit, allowed=_row_allowed(filters, exclude), feedback=feedback)
 
 
 def dense_candidates(query: str, *, filters: Filters, exclude: frozenset[str], limit: int = CANDIDATES) -> list[str]:
@@ -125,7 +128,8 @@ def reason(query: str, addon: Addon) -> str:
     if not matched:
         categories = ", ".join(category.name for category in addon.categories.all()) or "the catalogue"
         return f"Close in meaning to your request ({categories})"
-    return "; ".join(f"{label} mentions " + ", ".join(f'"{w}"' for w in found[:4]) for label, found in matched.items())
+    found = "; ".join(f"{label}: " + ", ".join(f'"{word}"' for word in hits[:4]) for label, hits in matched.items())
+    return f"Matched {found}"
 
 
 def recommend(query: str, *, k: int = 5, filters: Filters | None = None,
@@ -133,8 +137,10 @@ def recommend(query: str, *, k: int = 5, filters: Filters | None = None,
     """The k best catalogue add-ons for a need, each with a score and the reason it matched."""
     filters = filters or Filters()
     excluded = frozenset(exclude)
-    lexical = [hit.slug for hit in lexical_candidates(query, filters=filters, exclude=excluded)]
+    query = lexical_index().corrected(query)
     dense = dense_candidates(query, filters=filters, exclude=excluded)
+    feedback = dense[:FEEDBACK_DOCS]
+    lexical = [hit.slug for hit in lexical_candidates(query, filters=filters, exclude=excluded, feedback=feedback)]
     fused = fuse([(lexical, LEXICAL_WEIGHT), (dense, DENSE_WEIGHT)])
     addons = {
         addon.slug: addon

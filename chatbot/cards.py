@@ -1,0 +1,20 @@
+"""The card an add-on shows as, in the recommend API and in the chat: catalogue facts only, plain text."""
+from __future__ import annotations
+
+from chatbot.retrieval.recommend import Recommendation
+
+
+def addon_card(recommendation: Recommendation) -> dict:
+    addon = recommendation.addon
+    return {
+        "slug": addon.slug,
+        "name": addon.name,
+        "summary": addon.summary_text,
+        "icon_url": addon.icon_url,
+        "url": addon.url,
+        "rating": addon.rating,
+        "rating_count": addon.rating_count,
+        "users": addon.average_daily_users,
+        "categories": [{"slug": c.slug, "name": c.name} for c in addon.categories.all()],
+        "reason": recommendation.reason,
+    }
