@@ -189,8 +189,9 @@ def addons_deactivate_missing(*, seen_slugs: set[str]) -> int:
     """After a full import: add-ons the source no longer lists are hidden, never deleted."""
     missing = Addon.objects.filter(is_active=True).exclude(slug__in=seen_slugs)
     slugs = list(missing.values_list("slug", flat=True))
+    count = Addon.objects.filter(slug__in=slugs).update(is_active=False, changed_at=timezone.now())
     index_sync_after_commit(slugs=slugs)
-    return missing.update(is_active=False, changed_at=timezone.now())
+    return count
 
 
 def addon_deactivate(*, addon: Addon) -> Addon:

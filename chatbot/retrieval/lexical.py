@@ -10,9 +10,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from django.db.models import Count, Max
-from rank_bm25 import BM25Okapi
 
+from chatbot.retrieval.bm25 import BM25
 from chatbot.retrieval.text import TOKEN, fold, stem, tokens, words
 from marketplace.models import Addon
 
@@ -44,7 +45,7 @@ class LexicalIndex:
         self._by_length: dict[int, list[str]] = {}
         for word in sorted(self.spellings):
             self._by_length.setdefault(len(word), []).append(word)
-        self.bm25 = BM25Okapi(documents or [[""]])
+        self.bm25 = BM25(documents)
 
     @staticmethod
     def _document_tokens(row: dict) -> list[str]:
@@ -81,7 +82,7 @@ class LexicalIndex:
             if index is None:
                 continue
             for term in self.term_sets[index]:
-                weight[term] = weight.get(term, 0.0) + max(self.bm25.idf.get(term, 0.0), 0.0) / rank
+                weight[term] = weight.get(term, 0.0) + self.bm25.idf.get(term, 0.0) / rank
                 documents[term] = documents.get(term, 0) + 1
         skip = set(exclude)
         ranked = sorted((term for term in weight if documents[term] >= 2 and term not in skip),
@@ -95,10 +96,9 @@ class LexicalIndex:
         weighted = terms * ORIGINAL_TERM_WEIGHT + self.expansion_terms(feedback, terms) if feedback else terms
         if not weighted or not self.slugs:
             return []
-        scores = self.bm25.get_scores(weighted)
-        order = sorted(range(len(self.slugs)), key=lambda i: -scores[i])
+        scores = self.bm25.scores(weighted)
         hits = []
-        for index in order:
+        for index in np.argsort(-scores, kind="stable"):
             if scores[index] <= 0 or len(hits) >= limit:
                 break
             if allowed is None or allowed(self.rows[index]):

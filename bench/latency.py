@@ -1,0 +1,133 @@
+"""Recommendation cost: index build time for the shared catalogue, recommend() latency p50/p95
+in-process and over HTTP (daphne), then the same at ten times the catalogue (synthetic variants).
+
+Usage: python bench/latency.py [--catalog ../shared/datasets/amo-catalog.json] [--repeats 3]
+The 10x variants copy each add-on nine times with a suffixed slug and reuse its embedding plus a little
+noise, so the figure shows how search cost grows with size, not embedding cost (printed at 1x).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from unittest import mock
+
+from common import REPO, SHARED, import_catalog, scratch_django
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms (n={len(ordered)})"
+
+
+def in_process(queries: list[str]) -> list[float]:
+    from chatbot.retrieval.recommend import recommend
+
+    recommend(queries[0], k=5)  # warm caches: model, BM25
+    samples = []
+    for query in queries:
+        start = time.perf_counter()
+        recommend(query, k=5)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def over_http(queries: list[str], scratch: Path) -> list[float]:
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.settings"}
+    server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                               "marketplace.asgi:application"], cwd=REPO, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api/recommend"
+    try:
+        with httpx.Client(timeout=60) as client:
+            for _ in range(120):
+                try:
+                    client.get(url, params={"q": queries[0]})
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.5)
+            samples = []
+            for query in queries:
+                start = time.perf_counter()
+                client.get(url, params={"q": query, "k": 5}).raise_for_status()
+                samples.append(time.perf_counter() - start)
+            return samples
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def grow_tenfold() -> float:
+    """Nine synthetic variants of every add-on, in the database and the index; returns seconds to insert."""
+    import numpy as np
+
+    from chatbot.retrieval.store import vector_store
+    from marketplace.models import Addon
+
+    store = vector_store()
+    collection = store._collection
+    base = collection.get(include=["embeddings", "metadatas", "documents"])
+    rng = np.random.default_rng(7)
+    start = time.perf_counter()
+    originals = list(Addon.objects.all())
+    for copy in range(1, 10):
+        clones = []
+        for addon in originals:
+            addon.pk = None
+            addon.amo_id = None
+            addon.slug = f"{addon.slug.rsplit('--v', 1)[0]}--v{copy}"
+            clones.append(Addon(**{f.attname: getattr(addon, f.attname) for f in Addon._meta.concrete_fields}))
+        Addon.objects.bulk_create(clones, batch_size=1000)
+        vectors = np.asarray(base["embeddings"]) + rng.normal(0, 0.01, (len(base["ids"]), len(base["embeddings"][0])))
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        ids = [f"{slug}--v{copy}" for slug in base["ids"]]
+        metadatas = [{**meta, "slug": f"{meta['slug']}--v{copy}"} for meta in base["metadatas"]]
+        for at in range(0, len(ids), 2000):
+            collection.add(ids=ids[at:at + 2000], embeddings=vectors[at:at + 2000].tolist(),
+                           metadatas=metadatas[at:at + 2000], documents=base["documents"][at:at + 2000])
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--catalog", type=Path, default=SHARED / "amo-catalog.json")
+    parser.add_argument("--queries", type=Path, default=SHARED / "dev-queries.json")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    scratch = scratch_django()
+    from chatbot.retrieval.sync import index_sync
+    from marketplace.models import Addon
+
+    with mock.patch("chatbot.tasks.index_sync.delay"):
+        import_catalog(args.catalog)
+    start = time.perf_counter()
+    report = index_sync()
+    print(f"index build, {report.embedded} add-ons: {time.perf_counter() - start:.1f} s")
+    dev = json.loads(args.queries.read_text())
+    queries = [case["query"] for case in dev["single_turn"]] + [case["opening"] for case in dev["multi_turn"]]
+    queries = queries * args.repeats
+    one_x = (in_process(queries), over_http(queries, scratch))
+    grow = grow_tenfold()
+    print(f"10x catalogue: {Addon.objects.count()} add-ons, synthetic rows and vectors inserted in {grow:.1f} s")
+    ten_x = (in_process(queries), over_http(queries, scratch))
+    for label, (local, http) in (("1x", one_x), ("10x", ten_x)):
+        print(f"{label:>4} in-process recommend: {percentiles(local)}")
+        print(f"{label:>4} over HTTP /api/recommend: {percentiles(http)}")
+    print(f"growth 10x/1x (p50): in-process {statistics.median(ten_x[0]) / statistics.median(one_x[0]):.2f}x, "
+          f"HTTP {statistics.median(ten_x[1]) / statistics.median(one_x[1]):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
