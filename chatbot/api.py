@@ -71,5 +71,5 @@ def recommend_view(request: HttpRequest) -> JsonResponse:
     results = recommend(query, k=k, filters=filters, exclude=exclude)
     return JsonResponse({
         "query": query,
-        "results": [{**addon_card(result), "score": result.score} for result in results],
+        "results": [{**addon_card(result.addon, reason=result.reason), "score": result.score} for result in results],
     })

