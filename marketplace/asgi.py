@@ -1,7 +1,7 @@
 """ASGI entry point: HTTP through Django, websockets through Channels."""
 import os
 
-from channels.routing import ProtocolTypeRouter
+from channels.routing import ProtocolTypeRouter, URLRouter
 from django.conf import settings
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
@@ -13,4 +13,6 @@ if settings.SERVE_STATIC:
     # Daphne serves /static/ itself unless a CDN or proxy does (SERVE_STATIC=0).
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from chatbot.routing import websocket_urlpatterns  # noqa: E402 - needs the app registry ready
+
+application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)})

@@ -21,6 +21,12 @@ def demo_index_path(django_db_setup, django_db_blocker, tmp_path_factory):
 
 @pytest.fixture
 def demo_catalog(demo_index_path, settings, db):
-    """The demo catalogue in the database and its index in use by retrieval."""
+    """The demo catalogue in the database and its index in use by retrieval.
+
+    Transactional tests flush the database after each test; reloading is cheap because the index
+    already holds every add-on with the same content hash, so nothing is embedded again.
+    """
     settings.CHROMA_PATH = demo_index_path
+    if not Addon.objects.exists():
+        demo_catalog_load()
     return demo_index_path

@@ -1,0 +1,129 @@
+"""Reply-model cost on this machine: SmolLM2 load time (GGUF conversion vs the safetensors cache),
+prefill and decode tokens/s in fp32, and time to first token for a grounded three-card prompt, both
+from the backend and through the runner (which waits for a whole, guarded sentence).
+
+Usage: python bench/llm.py [--repeats 3]
+The conversion is timed into a scratch cache folder, so var/models is neither used nor touched.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import REPO
+
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import django  # noqa: E402
+
+django.setup()
+
+import torch  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from chatbot.llm.base import CardFact, GenerationParams, ReplyRequest  # noqa: E402
+from chatbot.llm.prompts import build_messages  # noqa: E402
+from chatbot.llm.runner import stream_reply  # noqa: E402
+from chatbot.llm.transformers_backend import TransformersBackend, load_model, smollm2_checkpoint  # noqa: E402
+
+REQUEST = ReplyRequest(
+    kind="recommend",
+    need="block ads and trackers on youtube",
+    cards=(
+        CardFact("ublock-origin", "uBlock Origin", "Finally, an efficient wide-spectrum content blocker. "
+                 "Easy on CPU and memory.", ("Privacy & Security",), 4.8, 9_800_000, 'Matched tags: "ads"'),
+        CardFact("ghostery", "Ghostery Tracker & Ad Blocker", "Ghostery is a powerful privacy extension that "
+                 "blocks ads and stops trackers.", ("Privacy & Security",), 4.6, 1_500_000,
+                 'Matched description: "ads", "trackers"'),
+        CardFact("enhancer-for-youtube", "Enhancer for YouTube", "Tons of features to improve your user "
+                 "experience on YouTube.", ("Photos, Music & Videos",), 4.7, 700_000, 'Matched name: "youtube"'),
+    ),
+)
+
+
+def seconds(since: float) -> str:
+    return f"{time.perf_counter() - since:.2f} s"
+
+
+def loads() -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="concierge-llm-bench-"))
+    started = time.perf_counter()
+    settings.LLM_CACHE_DIR = scratch
+    smollm2_checkpoint(scratch)
+    print(f"GGUF -> safetensors conversion (first load): {seconds(started)}")
+    started = time.perf_counter()
+    load_model("", "", False, "cpu")
+    print(f"load from the safetensors cache:             {seconds(started)}")
+
+
+def throughput(repeats: int) -> None:
+    model, tokenizer = load_model("", "", False, "cpu")
+    inputs = tokenizer.apply_chat_template(build_messages(REQUEST), add_generation_prompt=True,
+                                           return_tensors="pt", return_dict=True)
+    prompt_tokens = inputs["input_ids"].shape[1]
+    new_tokens = 64
+    prefill, total = [], []
+    with torch.inference_mode():
+        model.generate(**inputs, max_new_tokens=4, do_sample=False)  # warm-up
+        for _ in range(repeats):
+            started = time.perf_counter()
+            model(**inputs)
+            prefill.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            model.generate(**inputs, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
+                           pad_token_id=tokenizer.eos_token_id)
+            total.append(time.perf_counter() - started)
+    prefill_s, total_s = statistics.median(prefill), statistics.median(total)
+    print(f"prompt: {prompt_tokens} tokens (3 cards); torch threads: {torch.get_num_threads()}")
+    print(f"prefill: {prompt_tokens / prefill_s:.0f} tokens/s ({prefill_s * 1000:.0f} ms)")
+    print(f"decode:  {new_tokens / (total_s - prefill_s):.1f} tokens/s ({new_tokens} tokens in {total_s:.2f} s)")
+
+
+def first_tokens(repeats: int) -> None:
+    backend = TransformersBackend("", "", False, "cpu")
+    params = GenerationParams.from_settings()
+    backend_ms, runner_ms, totals = [], [], []
+    text = ""
+    for _ in range(repeats):
+        started = time.perf_counter()
+        stream = backend.stream(REQUEST, params)
+        next(stream)
+        backend_ms.append((time.perf_counter() - started) * 1000)
+        stream.close()
+        final = asyncio.run(_runner_reply(backend, params))
+        runner_ms.append(final.first_token_ms)
+        totals.append(final.total_ms)
+        text = final.full_text
+    print(f"time to first token, backend:                      {statistics.median(backend_ms):.0f} ms")
+    print(f"time to first guarded sentence, runner:            {statistics.median(runner_ms):.0f} ms")
+    print(f"whole reply (temperature {params.temperature}, max {params.max_new_tokens} tokens): "
+          f"{statistics.median(totals):.0f} ms")
+    print(f"sample reply: {text!r}")
+
+
+async def _runner_reply(backend: TransformersBackend, params: GenerationParams):
+    names = [card.name for card in REQUEST.cards] + ["AdBlock Plus", "Dark Reader", "Privacy Badger"]
+    async for event in stream_reply(REQUEST, params, catalogue_names=names, backend=backend):
+        if event.final:
+            return event
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    loads()
+    throughput(args.repeats)
+    first_tokens(args.repeats)
+
+
+if __name__ == "__main__":
+    main()

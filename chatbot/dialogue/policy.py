@@ -1,0 +1,227 @@
+"""decide(): one visitor event in, the updated state and what to do next out.
+
+Cards never repeat within a conversation and a down-voted add-on never comes back. When the visitor
+says the cards miss, the policy does not guess again blindly: it searches a wider pool and asks the one
+question whose answer best splits it, then folds the answer (a quick reply or their own words) into the
+next search.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chatbot.dialogue.candidates import Candidate, Search
+from chatbot.dialogue.events import Answer, CardFeedback, Event, Message, More, Reset, Satisfied, Unsatisfied
+from chatbot.dialogue.questions import ANY, YES_NO_FACETS, choose_question
+from chatbot.dialogue.rewrite import LLMRewrite, Reading, is_new_need, read, refine, standalone_query
+from chatbot.dialogue.state import OPEN_SOURCE, Constraint, ConversationState, Option, Question
+from chatbot.retrieval.text import TOKEN, fold, stem
+
+POOL_SIZE = 30  # candidates a follow-up question is computed from
+RESULTS = 12  # results fetched per turn: the cards plus what "more" pages through
+
+
+@dataclass
+class Decision:
+    """What the caller should do: show cards, ask a question, close, or nothing.
+
+    reply_kind tells the language model which reply to write: "recommend", "more", "question", "thanks",
+    "empty" (nothing matched), or "" when nothing needs saying.
+    """
+
+    action: str  # "recommend" | "ask" | "more" | "close" | "reset" | "noop"
+    reply_kind: str
+    query: str = ""
+    cards: list[Candidate] = field(default_factory=list)
+    question: Question | None = None
+    relaxed: Constraint | None = None  # dropped because nothing matched with it; the reply should say so
+    has_more: bool = False
+
+
+def decide(state: ConversationState, event: Event, *, search: Search, cards_per_turn: int = 3,
+           llm_rewrite: LLMRewrite | None = None) -> Decision:
+    """Handle one event: update `state` in place (the caller persists it) and say what to show."""
+    if isinstance(event, Reset):
+        state.clear()
+        return Decision("reset", "")
+    state.turn += 1
+    turn = Turn(state, search, cards_per_turn)
+    match event:
+        case Message(text=text):
+            decision = turn.message(text, llm_rewrite)
+        case Unsatisfied():
+            decision = turn.follow_up()
+        case CardFeedback(slug=slug, value=value):
+            decision = turn.feedback(slug, value)
+        case Answer(question_id=question_id, option_id=option_id):
+            decision = turn.answer(question_id, option_id)
+        case More():
+            decision = turn.more()
+        case Satisfied():
+            decision = turn.close()
+        case _:
+            raise TypeError(f"not a dialogue event: {event!r}")
+    state.record(type(event).__name__, decision.action, decision.cards,
+                 decision.question.id if decision.question else "")
+    return decision
+
+
+def noop() -> Decision:
+    return Decision("noop", "")
+
+
+@dataclass
+class Turn:
+    """The handlers for one event; they share the state, the search and the page size."""
+
+    state: ConversationState
+    search: Search
+    per_turn: int
+
+    def results(self, k: int) -> tuple[list[Candidate], Constraint | None]:
+        """Search with every constraint; if nothing matches, without the most recent one."""
+        found = self._search(k)
+        if found or not self.state.constraints:
+            return found, None
+        relaxed = self.state.relax()
+        return self._search(k), relaxed
+
+    def _search(self, k: int) -> list[Candidate]:
+        excluded = self.state.excluded()
+        found = [candidate for candidate in self.search(self.state.search_query(), self.state.filters(), excluded, k)
+                 if candidate.slug not in excluded]
+        if any(constraint.kind == OPEN_SOURCE for constraint in self.state.constraints):
+            found.sort(key=lambda candidate: not candidate.open_source)
+        return found
+
+    def recommend(self, *, chosen: Option | None = None) -> Decision:
+        """Fresh cards for the current query. After a quick reply, results the chosen option stood for in
+        the question's pool go first (both signals agree); the rest of its pool joins the end for "more"."""
+        found, relaxed = self.results(RESULTS)
+        if chosen is not None and chosen.constraints:
+            filters, excluded = self.state.filters(), self.state.excluded()
+            found.sort(key=lambda candidate: candidate.slug not in chosen.slugs)
+            seen = {candidate.slug for candidate in found}
+            found += [candidate for candidate in self.state.more if candidate.slug in chosen.slugs
+                      and candidate.slug not in seen | excluded and candidate.allowed_by(filters)]
+        return self.show(found, relaxed=relaxed)
+
+    def show(self, found: list[Candidate], *, action: str = "recommend",
+             relaxed: Constraint | None = None) -> Decision:
+        cards, self.state.more = found[: self.per_turn], found[self.per_turn:]
+        reply_kind = ("more" if action == "more" else "recommend") if cards else "empty"
+        return Decision(action, reply_kind, self.state.search_query(), cards, relaxed=relaxed,
+                        has_more=bool(self.state.more))
+
+    def message(self, text: str, llm_rewrite: LLMRewrite | None) -> Decision:
+        state = self.state
+        state.needs.append(text)
+        reading = read(text)
+        if reading.more:
+            return self.more()
+        if reading.thanks:
+            return self.close()
+        question = state.pending_question()
+        starts_over = reading.new_need and is_new_need(state.query, reading)
+        if question and not starts_over:
+            return self.answer_in_words(question, text, reading)
+        state.open_question = ""
+        if reading.pure_rejection:
+            return self.follow_up()
+        if not reading.content and not reading.constraints:
+            return noop()
+        state.unsatisfied = state.unsatisfied or reading.rejects
+        if is_new_need(state.query, reading):
+            state.constraints = []
+        state.query = standalone_query(state.query, text, llm_rewrite=llm_rewrite)
+        for constraint in reading.constraints:
+            state.apply(constraint)
+        return self.recommend()
+
+    def close(self) -> Decision:
+        self.state.satisfied, self.state.unsatisfied, self.state.open_question = True, False, ""
+        return Decision("close", "thanks", self.state.search_query())
+
+    def follow_up(self) -> Decision:
+        """The cards missed: ask the question that best splits a wider pool, or show the next best."""
+        state = self.state
+        state.unsatisfied, state.satisfied = True, False
+        if not state.query and not state.constraints:
+            return noop()
+        pool, relaxed = self.results(POOL_SIZE)
+        question = choose_question(pool, asked=state.asked_facets(), constraints=state.constraints,
+                                   query=state.query, question_id=f"q{len(state.questions) + 1}")
+        if question is None:
+            return self.show(pool, relaxed=relaxed)
+        state.questions.append(question)
+        state.open_question = question.id
+        state.more = pool
+        return Decision("ask", "question", state.search_query(), question=question, relaxed=relaxed,
+                        has_more=bool(pool))
+
+    def feedback(self, slug: str, value: str) -> Decision:
+        self.state.feedback[slug] = value
+        if value != "down":
+            return noop()
+        self.state.more = [candidate for candidate in self.state.more if candidate.slug != slug]
+        return noop() if self.state.open_question else self.follow_up()
+
+    def answer(self, question_id: str, option_id: str) -> Decision:
+        question = self.state.question(question_id)
+        option = question.option(option_id) if question else None
+        if option is None or question.answered:
+            return noop()
+        question.answer_option = option.id
+        return self.choose(option)
+
+    def choose(self, option: Option | None, *, promote: bool = True) -> Decision:
+        """Apply the chosen option; its add-ons go first unless the visitor said more than the option."""
+        self.state.open_question = ""
+        if option is None:
+            return self.recommend()
+        for constraint in option.constraints:
+            self.state.apply(constraint)
+        return self.recommend(chosen=option if promote else None)
+
+    def answer_in_words(self, question: Question, text: str, reading: Reading) -> Decision:
+        """A typed answer: take the option it names, if any, and fold its words into the query."""
+        question.answer_text = text
+        option = matching_option(question, reading, text)
+        if option:
+            question.answer_option = option.id
+        for constraint in reading.constraints:
+            self.state.apply(constraint)
+        if not reading.indifferent:
+            self.state.query = refine(self.state.query, reading)
+        return self.choose(option, promote=option is not None and says_only(option, reading))
+
+    def more(self) -> Decision:
+        excluded = self.state.excluded()
+        waiting = [candidate for candidate in self.state.more if candidate.slug not in excluded]
+        if len(waiting) >= self.per_turn:
+            return self.show(waiting, action="more")
+        found, relaxed = self.results(RESULTS)
+        return self.show(found, action="more", relaxed=relaxed)
+
+
+def says_only(option: Option, reading: Reading) -> bool:
+    """The answer adds nothing to the option it names ("YouTube", "the one for YouTube")."""
+    return set(reading.content) <= {stem(word) for word in TOKEN.findall(fold(option.label))}
+
+
+def matching_option(question: Question, reading: Reading, text: str) -> Option | None:
+    """The option a typed answer names: by the constraint it states, by the label's words, or "yes"."""
+    said = {stem(word) for word in TOKEN.findall(fold(text))}
+    stated = {(constraint.kind, constraint.value) for constraint in reading.constraints}
+    best, best_size = None, 0
+    for option in question.options:
+        if option.constraints and {(constraint.kind, constraint.value) for constraint in option.constraints} <= stated:
+            return option
+        label = {stem(word) for word in TOKEN.findall(fold(option.label))}
+        if option.constraints and label <= said and len(label) > best_size:
+            best, best_size = option, len(label)
+    if best is None and question.facet in YES_NO_FACETS and question.options:
+        if reading.affirmative and not reading.content:
+            return question.options[0]
+        if reading.indifferent:
+            return question.option(ANY)
+    return best

@@ -1,0 +1,100 @@
+"""What every reply backend receives and promises.
+
+The cards are chosen by the catalogue search before any model runs; a backend only writes the few
+sentences around them, from the facts in a ReplyRequest.
+"""
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+from typing import Literal
+
+from django.conf import settings
+
+ReplyKind = Literal["recommend", "more", "question", "thanks", "empty"]
+
+# Hard bounds for per-session tuning; max_new_tokens is capped so a reply stays a few sentences on CPU.
+PARAM_BOUNDS: dict[str, tuple[float, float]] = {
+    "temperature": (0.0, 1.5),
+    "top_k": (0, 200),
+    "top_p": (0.05, 1.0),
+    "repetition_penalty": (1.0, 2.0),
+    "max_new_tokens": (16, 150),
+}
+INTEGER_PARAMS = frozenset({"top_k", "max_new_tokens"})
+
+
+class LLMUnavailable(Exception):
+    """The model cannot answer right now (endpoint down, HTTP error, malformed stream)."""
+
+
+@dataclass(frozen=True)
+class CardFact:
+    """One card's catalogue facts: all a backend may say about an add-on."""
+
+    slug: str
+    name: str
+    summary: str
+    categories: tuple[str, ...]
+    rating: float | None
+    users: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReplyRequest:
+    kind: ReplyKind
+    need: str  # the visitor's need as a standalone query
+    cards: tuple[CardFact, ...]
+    question: str = ""  # for kind "question": the chat sends this text itself, the reply only leads in
+    history: tuple[tuple[str, str], ...] = ()  # recent (role, text) turns
+
+
+def _bounded(name: str, value: object) -> float | int:
+    if name not in PARAM_BOUNDS:
+        raise ValueError(f"unknown generation parameter {name!r}; expected one of {', '.join(PARAM_BOUNDS)}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"generation parameter {name!r} must be a finite number, not {value!r}")
+    low, high = PARAM_BOUNDS[name]
+    clamped = min(max(value, low), high)
+    return round(clamped) if name in INTEGER_PARAMS else float(clamped)
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    temperature: float
+    top_k: int
+    top_p: float
+    repetition_penalty: float
+    max_new_tokens: int
+
+    @classmethod
+    def from_settings(cls) -> GenerationParams:
+        """The deployment's defaults, held to the same bounds as per-session tuning."""
+        values = {
+            "temperature": settings.LLM_TEMPERATURE,
+            "top_k": settings.LLM_TOP_K,
+            "top_p": settings.LLM_TOP_P,
+            "repetition_penalty": settings.LLM_REPETITION_PENALTY,
+            "max_new_tokens": settings.LLM_MAX_NEW_TOKENS,
+        }
+        return cls(**{name: _bounded(name, value) for name, value in values.items()})
+
+    def tuned(self, **overrides: object) -> GenerationParams:
+        """A copy with the visitor's overrides clamped to PARAM_BOUNDS; ValueError for unknown keys or non-numbers."""
+        return replace(self, **{name: _bounded(name, value) for name, value in overrides.items()})
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+class LLMBackend(ABC):
+    """Writes the reply text for a request, as a synchronous stream of pieces (run off the event loop)."""
+
+    name: str
+
+    @abstractmethod
+    def stream(self, request: ReplyRequest, params: GenerationParams) -> Iterator[str]:
+        ...

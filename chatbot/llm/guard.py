@@ -1,0 +1,154 @@
+"""Keeps a model's reply to the cards: any sentence naming another add-on is dropped.
+
+Three checks, on whole words: a catalogue add-on that is not a card; a phrase written like a name
+(quoted, **bold**, capitalised before "extension"/"add-on", a run of capitalised words, a CamelCase
+word) that is neither a card nor taken from the facts the model was given; and any link, since links
+come with the cards. The guard works sentence by sentence so a streamed reply can go out as soon as
+each sentence is known to be safe. It needs no database: the caller passes the catalogue's names.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from chatbot.llm.base import CardFact
+from chatbot.llm.words import COMMON_WORDS
+
+MIN_NAME_CHARS = 4
+WORD = re.compile(r"\w+")
+SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]*_]*\s+|\n+")
+NAME_WORD = r"(?:[A-Z]|[a-z]+[A-Z])[\w'’+-]*"  # "Ghostery", "AdSense", "uBlock"
+NAME_LIKE = re.compile(
+    r"“([^”\n]{2,80})”|\"([^\"\n]{2,80})\"|\*\*([^*\n]{2,80})\*\*|__([^_\n]{2,80})__"
+    rf"|((?:(?:{NAME_WORD}|[0-9]+)\s+){{1,6}})(?:[Ee]xtension|[Aa]dd-?on|[Pp]lug-?in)s?\b"
+)
+CAPITALISED_RUN = re.compile(rf"(?<![\w'’]){NAME_WORD}(?:[ \t]+(?:&[ \t]+)?(?:{NAME_WORD}|[0-9]+\b))*")
+INNER_CAPITAL = re.compile(r"[a-z][A-Z]")  # CamelCase, not an acronym like "QR"
+FIRST_WORD = re.compile(r"[^\W\d_]")
+LINK = re.compile(r"\b(?:https?://|www\.)\S+")
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text)
+
+
+def folded(text: str) -> list[str]:
+    return [word.casefold() for word in WORD.findall(text)]
+
+
+def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
+    size = len(needle)
+    return any(list(haystack[start:start + size]) == list(needle) for start in range(len(haystack) - size + 1))
+
+
+@dataclass(frozen=True)
+class _Name:
+    """A catalogue name to look for; names made only of everyday words must match their capitalisation."""
+
+    folded: tuple[str, ...]
+    exact: tuple[str, ...] | None
+
+
+def _catalogue_index(names: Collection[str], card_names: set[tuple[str, ...]]) -> dict[str, list[_Name]]:
+    index: dict[str, list[_Name]] = {}
+    for name in names:
+        key = tuple(folded(name))
+        if not key or key in card_names or len("".join(key)) < MIN_NAME_CHARS:
+            continue
+        everyday = all(word in COMMON_WORDS for word in key)
+        if everyday and len(key) == 1:
+            continue
+        index.setdefault(key[0], []).append(_Name(key, tuple(words(name)) if everyday else None))
+    return index
+
+
+class ReplyGuard:
+    def __init__(self, cards: Sequence[CardFact], catalogue_names: Collection[str], *, need: str = "") -> None:
+        self._cards = [tuple(folded(card.name)) for card in cards if folded(card.name)]
+        self._catalogue = _catalogue_index(catalogue_names, set(self._cards))
+        facts = [need] + [f"{card.summary} {' '.join(card.categories)} {card.reason}" for card in cards]
+        self._grounded = [folded(text) for text in facts]
+        self._buffer = ""
+        self.dropped = 0
+
+    @property
+    def corrected(self) -> bool:
+        return self.dropped > 0
+
+    def feed(self, piece: str) -> list[str]:
+        """The sentences completed by this piece that are safe to send."""
+        self._buffer += piece
+        safe = []
+        while match := SENTENCE_END.search(self._buffer):
+            sentence, self._buffer = self._buffer[: match.end()], self._buffer[match.end():]
+            safe += self._checked(sentence)
+        return safe
+
+    def finish(self) -> list[str]:
+        """The last, unterminated sentence, if it is safe."""
+        rest, self._buffer = self._buffer, ""
+        return self._checked(rest) if rest else []
+
+    def discard(self) -> None:
+        """Drop the unfinished sentence (the reply was cut short); it counts as a correction."""
+        rest, self._buffer = self._buffer, ""
+        self.dropped += bool(rest.strip())
+
+    def violations(self, text: str) -> list[str]:
+        """The add-on names (and links) in `text` that do not come from the cards."""
+        name_like = self._name_like(text) + self._capitalised(text)
+        return (self._catalogue_names_in(text) + [phrase for phrase in name_like if self._foreign(phrase)]
+                + LINK.findall(text))
+
+    def _checked(self, sentence: str) -> list[str]:
+        if self.violations(sentence):
+            self.dropped += 1
+            return []
+        return [sentence]
+
+    def _catalogue_names_in(self, text: str) -> list[str]:
+        original = words(text)
+        lowered = [word.casefold() for word in original]
+        on_card = [False] * len(lowered)
+        for card in self._cards:
+            for start in range(len(lowered) - len(card) + 1):
+                if lowered[start:start + len(card)] == list(card):
+                    on_card[start:start + len(card)] = [True] * len(card)
+        found = []
+        for start, word in enumerate(lowered):
+            for name in self._catalogue.get(word, ()):
+                end = start + len(name.folded)
+                if (tuple(lowered[start:end]) == name.folded and not all(on_card[start:end])
+                        and (name.exact is None or tuple(original[start:end]) == name.exact)):
+                    found.append(" ".join(original[start:end]))
+        return found
+
+    @staticmethod
+    def _name_like(text: str) -> list[str]:
+        return [next(group for group in match.groups() if group).strip() for match in NAME_LIKE.finditer(text)]
+
+    @staticmethod
+    def _capitalised(text: str) -> list[str]:
+        """Runs of two or more capitalised words, and CamelCase words, after the sentence's first word."""
+        first = FIRST_WORD.search(text)
+        runs = []
+        for match in CAPITALISED_RUN.finditer(text):
+            run = match.group().split()
+            if first and match.start() == first.start():
+                run = run[1:]
+            if len(run) > 1 or any(INNER_CAPITAL.search(word) for word in run):
+                runs.append(" ".join(run))
+        return runs
+
+    def _foreign(self, phrase: str) -> bool:
+        """Whether a name-like phrase is neither a card nor words the model was given."""
+        lowered = folded(phrase)
+        core = lowered
+        while core and core[0] in COMMON_WORDS:
+            core = core[1:]
+        if not core:
+            return False
+        if any(_contains(card, core) or _contains(lowered, card) for card in self._cards):
+            return False
+        return not any(_contains(facts, core) for facts in self._grounded)

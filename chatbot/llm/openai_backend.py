@@ -1,0 +1,62 @@
+"""Replies from an OpenAI-compatible chat-completions server (vLLM, TGI), streamed as server-sent events."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+
+from chatbot.llm.base import GenerationParams, LLMBackend, LLMUnavailable, ReplyRequest
+from chatbot.llm.prompts import build_messages
+
+
+def delta_text(line: str) -> str | None:
+    """The text in one SSE line: "" for lines without any, None at `data: [DONE]`."""
+    if not line.startswith("data:"):
+        return ""
+    data = line[len("data:"):].strip()
+    if data == "[DONE]":
+        return None
+    try:
+        choices = json.loads(data)["choices"]
+        delta = choices[0].get("delta") or {} if choices else {}
+        return delta.get("content") or ""
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise LLMUnavailable(f"malformed stream event: {data[:200]!r}") from error
+
+
+class OpenAIBackend(LLMBackend):
+    name = "openai"
+
+    def __init__(self, url: str, model: str, api_key: str, timeout: float) -> None:
+        self.endpoint = url.rstrip("/") + "/chat/completions"
+        self.model = model
+        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.timeout = timeout
+
+    def payload(self, request: ReplyRequest, params: GenerationParams) -> dict:
+        # top_k and repetition_penalty are not OpenAI fields; vLLM reads them as extra sampling parameters.
+        return {
+            "model": self.model,
+            "messages": build_messages(request),
+            "stream": True,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_new_tokens,
+            "top_k": params.top_k if params.top_k > 0 else -1,
+            "repetition_penalty": params.repetition_penalty,
+        }
+
+    def stream(self, request: ReplyRequest, params: GenerationParams) -> Iterator[str]:
+        try:
+            with httpx.stream("POST", self.endpoint, json=self.payload(request, params), headers=self.headers,
+                              timeout=self.timeout) as response:
+                response.raise_for_status()
+                for line in response.iter_lines():
+                    text = delta_text(line)
+                    if text is None:
+                        return
+                    if text:
+                        yield text
+        except httpx.HTTPError as error:
+            raise LLMUnavailable(f"{self.endpoint}: {error}") from error

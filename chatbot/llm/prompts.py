@@ -1,0 +1,50 @@
+"""The chat messages a model sees: a short system rule, then the visitor's need and the cards' facts.
+
+Only the cards' own facts go in, so the model has no other add-on to talk about. The user message is
+written in the visitor's voice, which a small instruct model follows far better than a task sheet, and
+it stays short because a model on CPU pays for every prompt token before it writes the first word.
+"""
+from __future__ import annotations
+
+from chatbot.llm.base import CardFact, ReplyRequest
+
+SYSTEM_PROMPT = (
+    "You are the Add-on Concierge of a Firefox add-on store. Write 1 to 3 short, friendly sentences. "
+    "Mention only the add-ons listed, by their exact names. Never invent add-ons, links or numbers."
+)
+TASKS = {
+    "recommend": "Tell me briefly why they suit me.",
+    "more": "I asked for more options. Introduce these briefly.",
+    "question": "Before recommending, you will ask me: {question}\n"
+                "Write one short sentence leading in to that question, without asking it.",
+    "thanks": "I'm happy with your suggestions. Reply with one warm sentence.",
+    "empty": "You found no add-on for this. Apologise in one sentence and ask me to rephrase.",
+}
+SUMMARY_CHARS = 160  # a listing summary can run to 250 characters; the gist is enough
+
+
+def _clipped(text: str, limit: int) -> str:
+    text = " ".join(text.split()).rstrip(". ")
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def card_line(card: CardFact) -> str:
+    facts = list(card.categories)
+    if card.rating is not None:
+        facts.append(f"rated {card.rating:.1f}/5")
+    if card.users is not None:
+        facts.append(f"{card.users:,} users")
+    if card.reason:
+        facts.append(f"why: {_clipped(card.reason, SUMMARY_CHARS)}")
+    summary = f": {_clipped(card.summary, SUMMARY_CHARS)}" if card.summary else ""
+    details = f" ({'; '.join(facts)})" if facts else ""
+    return f"- {card.name}{summary}{details}"
+
+
+def build_messages(request: ReplyRequest) -> list[dict[str, str]]:
+    """System and user messages for the tokenizer's chat template or a chat-completions endpoint."""
+    lines = [f"I need: {request.need}"] if request.need else []
+    if request.cards:
+        lines += ["Add-ons you found for me:", *(card_line(card) for card in request.cards)]
+    lines.append(TASKS[request.kind].format(question=request.question))
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n".join(lines)}]

@@ -1,0 +1,213 @@
+"""The one entry point the chat uses: the words around the cards, streamed without blocking the event loop.
+
+The backend's synchronous generator runs in a worker thread and every piece passes the ReplyGuard
+before it is yielded. Nothing waits without limit: when the process already runs LLM_MAX_CONCURRENT
+generations with LLM_MAX_QUEUE waiting, when the backend fails or runs past LLM_TIMEOUT, or when it
+writes nothing safe, the template writes the reply instead (unless some safe text already went out,
+which then stands on its own). Consume with `contextlib.aclosing` so an abandoned reply stops its
+generation at once.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Collection
+from contextlib import closing
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from chatbot.llm.base import GenerationParams, LLMBackend, LLMUnavailable, ReplyRequest
+from chatbot.llm.guard import ReplyGuard
+from chatbot.llm.openai_backend import OpenAIBackend
+from chatbot.llm.template import TemplateBackend
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReplyEvent:
+    """A piece of reply text, or (final=True) the summary of the whole reply."""
+
+    text: str = ""
+    final: bool = False
+    full_text: str = ""
+    backend: str = ""
+    corrected: bool = False  # a sentence was dropped by the guard, or the reply was cut short
+    fell_back: bool = False  # the template wrote the reply instead of the chosen backend
+    first_token_ms: int | None = None
+    total_ms: int = 0
+
+
+def active_model() -> tuple[str, str]:
+    """The (model, adapter) replies are written with.
+
+    The fine-tuning work plugs its promoted ModelVersion lookup in here; until then, the settings.
+    """
+    return settings.LLM_MODEL, settings.LLM_ADAPTER
+
+
+def get_backend() -> LLMBackend:
+    choice = settings.LLM_BACKEND
+    if choice == "template":
+        return TemplateBackend()
+    if choice == "openai":
+        if not settings.LLM_OPENAI_URL:
+            raise ImproperlyConfigured("LLM_BACKEND is 'openai' but LLM_OPENAI_URL is empty.")
+        return OpenAIBackend(settings.LLM_OPENAI_URL, settings.LLM_OPENAI_MODEL, settings.LLM_OPENAI_API_KEY,
+                             settings.LLM_TIMEOUT)
+    if choice == "transformers":
+        from chatbot.llm.transformers_backend import load_backend  # torch takes seconds to import; only here
+
+        model, adapter = active_model()
+        return load_backend(model, adapter, settings.LLM_LOAD_IN_4BIT, settings.LLM_DEVICE)
+    raise ImproperlyConfigured(f"LLM_BACKEND must be 'transformers', 'openai' or 'template', not {choice!r}.")
+
+
+class _Gate:
+    """This process's generation slots: LLM_MAX_CONCURRENT run, LLM_MAX_QUEUE wait, the rest are refused.
+
+    Built on threads rather than asyncio so it holds across event loops and in the worker threads.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self.running = 0
+        self.waiting = 0
+
+    def admit(self) -> bool:
+        with self._condition:
+            if self.running + self.waiting >= settings.LLM_MAX_CONCURRENT + settings.LLM_MAX_QUEUE:
+                return False
+            self.waiting += 1
+            return True
+
+    def enter(self, abandoned: threading.Event) -> bool:
+        """Wait for a running slot; False when the reply is abandoned first."""
+        with self._condition:
+            self._condition.wait_for(lambda: self.running < settings.LLM_MAX_CONCURRENT or abandoned.is_set())
+            self.waiting -= 1
+            if abandoned.is_set():
+                return False
+            self.running += 1
+            return True
+
+    def leave(self) -> None:
+        with self._condition:
+            self.running -= 1
+            self._condition.notify_all()
+
+    def abandon(self, abandoned: threading.Event) -> None:
+        with self._condition:
+            abandoned.set()
+            self._condition.notify_all()
+
+
+_gate = _Gate()
+_END = object()
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: Exception
+
+
+def _produce(backend: LLMBackend, request: ReplyRequest, params: GenerationParams,
+             post: Callable[[object], None], abandoned: threading.Event) -> None:
+    """Worker thread: wait for a slot, then hand each piece to the event loop."""
+    try:
+        if not _gate.enter(abandoned):
+            return
+        try:
+            with closing(backend.stream(request, params)) as pieces:
+                for piece in pieces:
+                    if abandoned.is_set():
+                        break
+                    post(piece)
+        finally:
+            _gate.leave()
+    except Exception as error:
+        post(_Failure(error))
+    finally:
+        post(_END)
+
+
+async def _generated(backend: LLMBackend, request: ReplyRequest, params: GenerationParams) -> AsyncIterator[str]:
+    """The backend's raw pieces; raises when refused a slot, on the backend's error, or after LLM_TIMEOUT."""
+    if not _gate.admit():
+        raise LLMUnavailable("every generation slot and queue place is taken")
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    abandoned = threading.Event()
+
+    def post(item: object) -> None:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the loop has closed: nobody is waiting for this reply any more
+            abandoned.set()
+
+    threading.Thread(target=_produce, args=(backend, request, params, post, abandoned),
+                     name=f"llm-{backend.name}", daemon=True).start()
+    deadline = loop.time() + settings.LLM_TIMEOUT
+    try:
+        while (item := await asyncio.wait_for(queue.get(), deadline - loop.time())) is not _END:
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+    finally:
+        _gate.abandon(abandoned)
+
+
+async def _safe_texts(backend: LLMBackend, request: ReplyRequest, params: GenerationParams,
+                      guard: ReplyGuard) -> AsyncIterator[str]:
+    """The sentences of the backend's reply that pass the guard; a failure ends them early."""
+    try:
+        async for piece in _generated(backend, request, params):
+            for sentence in guard.feed(piece):
+                yield sentence
+        for sentence in guard.finish():
+            yield sentence
+    except Exception as error:  # busy, unavailable, timed out or broken: what was sent stands
+        logger.warning("%s reply backend gave up: %r", backend.name, error)
+        guard.discard()
+
+
+async def _reply_texts(backend: LLMBackend, request: ReplyRequest, params: GenerationParams,
+                       guard: ReplyGuard) -> AsyncIterator[tuple[str, bool]]:
+    """(text, from the fallback): the backend's safe sentences, or the template's reply when none came."""
+    gave_text = False
+    async for sentence in _safe_texts(backend, request, params, guard):
+        gave_text = gave_text or bool(sentence.strip())
+        yield sentence, False
+    if not gave_text:
+        for word in TemplateBackend().stream(request, params):
+            yield word, True
+
+
+def _ms(since: float) -> int:
+    return int((time.perf_counter() - since) * 1000)
+
+
+async def stream_reply(request: ReplyRequest, params: GenerationParams, *, catalogue_names: Collection[str],
+                       backend: LLMBackend | None = None) -> AsyncIterator[ReplyEvent]:
+    """Text events as they become safe to show, then one final event describing the reply."""
+    started = time.perf_counter()
+    backend = backend or await asyncio.to_thread(get_backend)  # the first call imports torch
+    guard = ReplyGuard(request.cards, catalogue_names, need=request.need)
+    sent: list[str] = []
+    first_token_ms: int | None = None
+    fell_back = False
+    async for text, from_fallback in _reply_texts(backend, request, params, guard):
+        text = text if sent else text.lstrip()
+        if not text:
+            continue
+        fell_back = from_fallback
+        first_token_ms = first_token_ms if first_token_ms is not None else _ms(started)
+        sent.append(text)
+        yield ReplyEvent(text=text)
+    yield ReplyEvent(final=True, full_text="".join(sent).strip(),
+                     backend=TemplateBackend.name if fell_back else backend.name, corrected=guard.corrected,
+                     fell_back=fell_back, first_token_ms=first_token_ms, total_ms=_ms(started))

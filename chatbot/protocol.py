@@ -1,0 +1,138 @@
+"""The websocket frame schema, protocol v1: the one place every frame type is defined.
+
+Client frames are parsed into dialogue events (or a ProtocolError with a code the widget can show);
+server frames are built by the functions below. The README's protocol section documents the same.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chatbot.dialogue.events import Answer, CardFeedback, Message, More, Reset, Satisfied, Unsatisfied
+
+PROTOCOL_VERSION = 1
+MAX_TEXT_CHARS = 1000
+MAX_FRAME_BYTES = 8192
+
+
+class ErrorCode:
+    BAD_JSON = "bad_json"
+    BAD_FRAME = "bad_frame"
+    UNKNOWN_TYPE = "unknown_type"
+    EMPTY_TEXT = "empty_text"
+    TEXT_TOO_LONG = "text_too_long"
+    RATE_LIMITED = "rate_limited"
+    UNKNOWN_QUESTION = "unknown_question"
+    SERVER_ERROR = "server_error"
+
+
+@dataclass
+class ProtocolError(Exception):
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Tune:
+    """Per-session generation settings, clamped to safe bounds by the LLM layer."""
+
+    params: dict[str, Any]
+
+
+def _text(frame: dict, key: str) -> str:
+    value = frame.get(key)
+    if not isinstance(value, str):
+        raise ProtocolError(ErrorCode.BAD_FRAME, f"'{key}' must be a string")
+    return value
+
+
+def _feedback(frame: dict):
+    value = frame.get("value")
+    if "slug" in frame:
+        if value not in ("up", "down"):
+            raise ProtocolError(ErrorCode.BAD_FRAME, "card feedback 'value' must be 'up' or 'down'")
+        return CardFeedback(slug=_text(frame, "slug"), value=value)
+    if value == "satisfied":
+        return Satisfied()
+    if value == "unsatisfied":
+        return Unsatisfied()
+    raise ProtocolError(ErrorCode.BAD_FRAME, "feedback 'value' must be 'satisfied' or 'unsatisfied'")
+
+
+def _message(frame: dict) -> Message:
+    text = _text(frame, "text").strip()
+    if not text:
+        raise ProtocolError(ErrorCode.EMPTY_TEXT, "The message is empty.")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ProtocolError(ErrorCode.TEXT_TOO_LONG, f"Messages are limited to {MAX_TEXT_CHARS} characters.")
+    return Message(text=text)
+
+
+def _tune(frame: dict) -> Tune:
+    params = frame.get("params")
+    if not isinstance(params, dict):
+        raise ProtocolError(ErrorCode.BAD_FRAME, "'params' must be an object")
+    return Tune(params=params)
+
+
+PARSERS = {
+    "message": _message,
+    "feedback": _feedback,
+    "answer": lambda frame: Answer(question_id=_text(frame, "question_id"), option_id=_text(frame, "option")),
+    "more": lambda frame: More(),
+    "reset": lambda frame: Reset(),
+    "tune": _tune,
+}
+
+
+def parse_client_frame(raw: str | bytes | None):
+    """One client frame -> a dialogue event (or Tune); ProtocolError for anything else."""
+    if raw is None or len(raw) > MAX_FRAME_BYTES:
+        raise ProtocolError(ErrorCode.BAD_FRAME, f"Frames must be JSON text under {MAX_FRAME_BYTES} bytes.")
+    try:
+        frame = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ProtocolError(ErrorCode.BAD_JSON, "The frame is not valid JSON.") from None
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        raise ProtocolError(ErrorCode.BAD_FRAME, "A frame is a JSON object with a string 'type'.")
+    parser = PARSERS.get(frame["type"])
+    if parser is None:
+        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"Unknown frame type {frame['type'][:40]!r}.")
+    return parser(frame)
+
+
+# --- server frames --------------------------------------------------------------------------
+
+
+def session_frame(session_id: str, *, resumed: bool) -> dict:
+    return {"type": "session", "session_id": session_id, "resumed": resumed, "protocol": PROTOCOL_VERSION}
+
+
+def history_frame(messages: list[dict]) -> dict:
+    return {"type": "history", "messages": messages}
+
+
+def cards_frame(turn: int, cards: list[dict]) -> dict:
+    return {"type": "cards", "turn": turn, "cards": cards}
+
+
+def token_frame(turn: int, text: str) -> dict:
+    return {"type": "token", "turn": turn, "text": text}
+
+
+def reply_frame(turn: int, text: str) -> dict:
+    return {"type": "reply", "turn": turn, "text": text}
+
+
+def question_frame(turn: int, question_id: str, text: str, options: list[dict]) -> dict:
+    return {"type": "question", "turn": turn, "question_id": question_id, "text": text,
+            "options": [{"id": option["id"], "label": option["label"]} for option in options]}
+
+
+def done_frame(turn: int) -> dict:
+    return {"type": "done", "turn": turn}
+
+
+def error_frame(code: str, message: str) -> dict:
+    return {"type": "error", "code": code, "message": message}

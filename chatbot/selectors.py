@@ -1,0 +1,42 @@
+"""Reads for the chat: a conversation's replayable history, its JSON export, cards for slugs."""
+from __future__ import annotations
+
+from chatbot.cards import addon_card
+from chatbot.models import Conversation
+from marketplace.models import Addon
+
+
+def conversation_history(*, conversation: Conversation) -> list[dict]:
+    """What the widget needs to redraw a conversation after a reload, oldest first."""
+    history = []
+    for message in conversation.messages.all():
+        item = {"turn": message.turn, "role": message.role, "kind": message.kind, "text": message.text}
+        if message.cards:
+            item["cards"] = message.cards
+        if message.question:
+            item["question"] = message.question
+        if message.feedback:
+            item["feedback"] = message.feedback
+        history.append(item)
+    return history
+
+
+def conversation_as_json(*, conversation: Conversation) -> dict:
+    return {
+        "session_id": str(conversation.session_id),
+        "origin": conversation.origin,
+        "outcome": conversation.outcome,
+        "created_at": conversation.created_at.isoformat(),
+        "updated_at": conversation.updated_at.isoformat(),
+        "messages": [
+            {**item, "created_at": message.created_at.isoformat()}
+            for item, message in zip(conversation_history(conversation=conversation), conversation.messages.all())
+        ],
+    }
+
+
+def cards_for(*, slugs: list[str], reasons: dict[str, str]) -> list[dict]:
+    """Cards for active add-ons, in the order given; anything gone from the catalogue is left out."""
+    addons = {a.slug: a for a in Addon.objects.filter(slug__in=slugs, is_active=True).prefetch_related("categories")}
+    return [addon_card(addons[slug], reason=reasons.get(slug, "")) for slug in slugs if slug in addons]
+

@@ -1,0 +1,86 @@
+"""Writes for conversations: open or resume one, record each step, export finished ones."""
+from __future__ import annotations
+
+import logging
+import uuid
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from chatbot.models import Conversation, Message
+from chatbot.selectors import conversation_as_json
+
+logger = logging.getLogger(__name__)
+EXPORT_TIMEOUT = 5.0
+
+
+def conversation_open(*, session_id: str = "", origin: str = "") -> tuple[Conversation, bool]:
+    """Resume the conversation of a known session id, or start a new one; returns (conversation, resumed)."""
+    try:
+        known = uuid.UUID(session_id) if session_id else None
+    except ValueError:
+        known = None
+    if known is not None:
+        conversation = Conversation.objects.filter(session_id=known).first()
+        if conversation is not None:
+            return conversation, True
+    conversation = Conversation(origin=origin[:255])
+    conversation.full_clean()
+    conversation.save()
+    return conversation, False
+
+
+def message_record(*, conversation: Conversation, turn: int, role: str, kind: str, text: str = "",
+                   cards: list | None = None, question: dict | None = None, feedback: dict | None = None,
+                   generation: dict | None = None, first_card_ms: int | None = None,
+                   first_token_ms: int | None = None, total_ms: int | None = None) -> Message:
+    message = Message(
+        conversation=conversation, turn=turn, role=role, kind=kind, text=text, cards=cards or [],
+        question=question, feedback=feedback, generation=generation or {}, first_card_ms=first_card_ms,
+        first_token_ms=first_token_ms, total_ms=total_ms,
+    )
+    message.full_clean()
+    message.save()
+    return message
+
+
+def conversation_save_state(*, conversation: Conversation, state: dict, outcome: str | None = None) -> Conversation:
+    conversation.state = state
+    fields = ["state", "updated_at"]
+    if outcome:
+        conversation.outcome = outcome
+        fields.append("outcome")
+    conversation.save(update_fields=fields)
+    return conversation
+
+
+def conversation_tune(*, conversation: Conversation, params: dict) -> Conversation:
+    """Store per-session generation overrides (already validated and clamped by the caller)."""
+    conversation.generation_params = params
+    conversation.save(update_fields=["generation_params", "updated_at"])
+    return conversation
+
+
+def conversation_export(*, conversation_id: int) -> bool:
+    """POST a finished conversation to LOGGING_URL as JSON. Off without LOGGING_URL; never raises."""
+    if not settings.LOGGING_URL:
+        return False
+    conversation = Conversation.objects.get(pk=conversation_id)
+    try:
+        response = httpx.post(settings.LOGGING_URL, json=conversation_as_json(conversation=conversation),
+                              timeout=EXPORT_TIMEOUT)
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        logger.warning("conversation %s not exported to LOGGING_URL: %s", conversation.session_id, exc)
+        return False
+    Conversation.objects.filter(pk=conversation_id).update(exported_at=timezone.now())
+    return True
+
+
+def conversation_export_later(*, conversation_id: int) -> None:
+    from chatbot.tasks import conversation_export as task
+
+    if settings.LOGGING_URL:
+        transaction.on_commit(lambda: task.delay(conversation_id))

@@ -1,0 +1,130 @@
+"""One chat turn: the policy decides, cards go out first, then the grounded reply streams, then the
+question (if any), then `done`; every step is stored. The consumer only parses and calls turn_handle."""
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from chatbot import protocol
+from chatbot.candidates import search_candidates
+from chatbot.dialogue.events import Answer, CardFeedback, Message, More, Reset, Satisfied, Unsatisfied
+from chatbot.dialogue.policy import decide
+from chatbot.dialogue.state import ConversationState
+from chatbot.llm.base import CardFact, GenerationParams, ReplyRequest
+from chatbot.llm.runner import stream_reply
+from chatbot.models import Conversation
+from chatbot.models import Message as StoredMessage
+from chatbot.retrieval.lexical import lexical_index
+from chatbot.selectors import cards_for
+from chatbot.services import (
+    conversation_export_later,
+    conversation_save_state,
+    conversation_tune,
+    message_record,
+)
+
+Send = Callable[[dict], Awaitable[None]]
+VISITOR_KINDS = {Message: "message", Answer: "answer", Satisfied: "feedback", Unsatisfied: "feedback",
+                 CardFeedback: "feedback", More: "more", Reset: "reset"}
+
+
+def _visitor_record(event) -> dict:
+    if isinstance(event, Message):
+        return {"text": event.text}
+    if isinstance(event, Answer):
+        return {"text": event.option_id, "question": {"id": event.question_id, "option": event.option_id}}
+    if isinstance(event, CardFeedback):
+        return {"feedback": {"slug": event.slug, "value": event.value}}
+    if isinstance(event, (Satisfied, Unsatisfied)):
+        return {"feedback": {"value": "satisfied" if isinstance(event, Satisfied) else "unsatisfied"}}
+    return {}
+
+
+def _decide(conversation: Conversation, event):
+    state = ConversationState.from_dict(conversation.state)
+    decision = decide(state, event, search=search_candidates, cards_per_turn=settings.CHAT_CARDS_PER_TURN)
+    message_record(conversation=conversation, turn=state.turn, role=StoredMessage.Role.VISITOR,
+                   kind=VISITOR_KINDS[type(event)], **_visitor_record(event))
+    reasons = {candidate.slug: candidate.reason for candidate in decision.cards}
+    cards = cards_for(slugs=[candidate.slug for candidate in decision.cards], reasons=reasons)
+    return state, decision, cards
+
+
+def _catalogue_names() -> list[str]:
+    return [row["name"] for row in lexical_index().rows]
+
+
+def _question(decision) -> dict | None:
+    """The question as sent and stored: id, text and the quick-reply options' ids and labels."""
+    if decision.question is None:
+        return None
+    options = [{"id": option.id, "label": option.label} for option in decision.question.options]
+    return {"id": decision.question.id, "text": decision.question.text, "options": options}
+
+
+def _finish(conversation: Conversation, state: ConversationState, decision, cards: list[dict], text: str,
+            generation: dict, timings: dict) -> None:
+    question = _question(decision)
+    message_record(conversation=conversation, turn=state.turn, role=StoredMessage.Role.ASSISTANT,
+                   kind=StoredMessage.Kind.REPLY, text=text, cards=cards, question=question,
+                   generation=generation, **timings)
+    outcome = Conversation.Outcome.SATISFIED if decision.action == "close" else None
+    conversation_save_state(conversation=conversation, state=state.to_dict(), outcome=outcome)
+    if outcome:
+        conversation_export_later(conversation_id=conversation.pk)
+
+
+async def _reply(request: ReplyRequest, params: GenerationParams, turn: int, send: Send,
+                 started: float) -> tuple[str, dict, int | None]:
+    """Stream the grounded reply as token frames; returns the full text, how it was made, first-token ms."""
+    names = await sync_to_async(_catalogue_names)()
+    text, generation, first_token_ms = "", {}, None
+    async for piece in stream_reply(request, params, catalogue_names=names):
+        if piece.final:
+            text = piece.full_text
+            generation = {"backend": piece.backend, "corrected": piece.corrected, "fell_back": piece.fell_back,
+                          "params": asdict(params)}
+            continue
+        if first_token_ms is None:
+            first_token_ms = int((time.perf_counter() - started) * 1000)
+        await send(protocol.token_frame(turn, piece.text))
+    return text, generation, first_token_ms
+
+
+async def turn_handle(*, conversation: Conversation, event, send: Send) -> None:
+    """Handle one parsed client frame for this conversation, sending server frames as they are ready."""
+    started = time.perf_counter()
+    if isinstance(event, protocol.Tune):
+        try:
+            GenerationParams.from_settings().tuned(**event.params)
+        except (TypeError, ValueError) as exc:
+            raise protocol.ProtocolError(protocol.ErrorCode.BAD_FRAME, f"Bad generation settings: {exc}") from exc
+        await sync_to_async(conversation_tune)(conversation=conversation, params=event.params)
+        await send(protocol.done_frame(0))
+        return
+    state, decision, cards = await sync_to_async(_decide)(conversation, event)
+    turn = state.turn
+    timings: dict[str, int | None] = {"first_card_ms": None, "first_token_ms": None}
+    if cards:
+        await send(protocol.cards_frame(turn, cards))
+        timings["first_card_ms"] = int((time.perf_counter() - started) * 1000)
+    text, generation = "", {}
+    if decision.reply_kind:
+        facts = tuple(CardFact(slug=c["slug"], name=c["name"], summary=c["summary"],
+                               categories=tuple(x["name"] for x in c["categories"]), rating=c["rating"],
+                               users=c["users"], reason=c["reason"]) for c in cards)
+        question = decision.question.text if decision.question else ""
+        request = ReplyRequest(kind=decision.reply_kind, need=decision.query, cards=facts, question=question)
+        params = GenerationParams.from_settings().tuned(**conversation.generation_params)
+        text, generation, timings["first_token_ms"] = await _reply(request, params, turn, send, started)
+        await send(protocol.reply_frame(turn, text))
+    question = _question(decision)
+    if question is not None:
+        await send(protocol.question_frame(turn, question["id"], question["text"], question["options"]))
+    timings["total_ms"] = int((time.perf_counter() - started) * 1000)
+    await sync_to_async(_finish)(conversation, state, decision, cards, text, generation, timings)
+    await send(protocol.done_frame(turn))  # last: once a client sees `done`, the turn is stored

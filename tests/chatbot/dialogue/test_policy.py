@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+import json
+
+from chatbot.dialogue.events import Answer, CardFeedback, Message, More, Reset, Satisfied, Unsatisfied
+from chatbot.dialogue.policy import decide
+from chatbot.dialogue.questions import CATEGORY_FACET, SITE
+from chatbot.dialogue.state import NO_ALL_SITES, ConversationState
+from tests.chatbot.dialogue.fakes import CATALOGUE, candidate, make_search
+
+SITES = [("youtube", "YouTube"), ("reddit", "Reddit"), ("github", "GitHub"), ("twitch", "Twitch")]
+DARK_MODES = CATALOGUE + [
+    candidate(f"{site}-night-{index}", f"Night {label} {index}", f"Dark mode for {label} at night.", "appearance",
+              tags=("dark mode",), sites=(f"{site}.com",))
+    for site, label in SITES for index in range(3)
+]
+YOUTUBE_HELPERS = [
+    candidate(f"{category}-{index}", f"Helper {index}", f"Helper {index} for YouTube.", category, sites=("youtube.com",))
+    for category in ("appearance", "photos-music-videos", "download-management") for index in range(3)
+]
+
+
+def run(*events, catalogue=DARK_MODES, state=None):
+    """Each event through decide(), the state persisted and reloaded between events as the consumer does."""
+    state = state or ConversationState()
+    search = make_search(catalogue)
+    decisions = []
+    for event in events:
+        decisions.append(decide(state, event, search=search))
+        restored = ConversationState.from_dict(json.loads(json.dumps(state.to_dict())))
+        assert restored == state
+        state = restored
+    return state, decisions
+
+
+def slugs(decision):
+    return [card.slug for card in decision.cards]
+
+
+def text_of(slug, catalogue=DARK_MODES):
+    item = next(item for item in catalogue if item.slug == slug)
+    return " ".join([item.name, item.summary, *item.tags, *item.sites]).lower()
+
+
+def test_a_message_recommends_cards_for_its_query():
+    state, [decision] = run(Message("A dark mode for YouTube please"))
+    assert decision.action == "recommend" and decision.reply_kind == "recommend"
+    assert decision.query == "dark mode for youtube"
+    assert len(decision.cards) == 3 and decision.cards[0].slug == "youtube-dark"
+    assert decision.has_more
+    assert state.needs == ["A dark mode for YouTube please"]
+    assert state.shown == slugs(decision)
+
+
+def test_unsatisfied_asks_one_question_that_splits_the_pool():
+    state, [_, decision] = run(Message("dark mode"), Unsatisfied())
+    assert decision.action == "ask" and decision.reply_kind == "question" and not decision.cards
+    assert decision.question.facet == SITE
+    assert {"YouTube", "Reddit", "GitHub", "Twitch"} >= {option.label for option in decision.question.options}
+    assert state.unsatisfied and state.open_question == decision.question.id
+    assert decision.question.payload()["options"][0].keys() == {"id", "label"}
+
+
+def test_an_answer_applies_its_constraint_and_shows_new_cards_that_satisfy_it():
+    state, [first, question] = run(Message("dark mode"), Unsatisfied())
+    option = next(option for option in question.question.options if option.label == "Reddit")
+    state, [decision] = run(Answer(question.question.id, option.id), state=state)
+    assert decision.action == "recommend" and decision.cards
+    assert all("reddit" in text_of(slug) for slug in slugs(decision))
+    assert not set(slugs(decision)) & set(slugs(first))
+    assert state.question(question.question.id).answer_option == option.id
+    assert "reddit" in decision.query and not state.open_question
+
+
+def test_a_category_answer_filters_by_category():
+    state, [first, question] = run(Message("youtube helper"), Unsatisfied(), catalogue=YOUTUBE_HELPERS)
+    assert question.question.facet == CATEGORY_FACET
+    option = question.question.options[0]
+    state, [decision] = run(Answer(question.question.id, option.id), state=state, catalogue=YOUTUBE_HELPERS)
+    assert decision.cards and all(card.categories == (option.id,) for card in decision.cards)
+    assert state.filters().category == option.id
+    assert not set(slugs(decision)) & set(slugs(first))
+
+
+def test_an_answer_typed_as_text_picks_the_option_it_names():
+    state, [_, question, decision] = run(Message("dark mode"), Unsatisfied(), Message("the one for Twitch"))
+    assert decision.action == "recommend"
+    assert all("twitch" in text_of(slug) for slug in slugs(decision))
+    assert state.question(question.question.id).answer_option == "twitch"
+    assert state.question(question.question.id).answer_text == "the one for Twitch"
+
+
+def test_an_answer_typed_as_text_that_names_no_option_refines_the_query():
+    state, [_, _, decision] = run(Message("dark mode"), Unsatisfied(), Message("something that works at night"))
+    assert decision.action == "recommend"
+    assert state.query == "dark mode works at night"
+    assert not state.open_question
+
+
+def test_no_preference_keeps_the_query_and_shows_new_cards():
+    state, [first, _, decision] = run(Message("dark mode"), Unsatisfied(), Message("doesn't matter"))
+    assert state.query == "dark mode" and not state.constraints
+    assert decision.cards and not set(slugs(decision)) & set(slugs(first))
+
+
+def test_shown_cards_never_repeat_across_unsatisfied_more_and_answers():
+    state, decisions = run(Message("dark mode"), More(), Unsatisfied(), Message("anything"), More(), Unsatisfied())
+    question = next(decision.question for decision in reversed(decisions) if decision.question)
+    state, later = run(Answer(question.id, question.options[0].id), More(), More(), state=state)
+    shown = [slug for decision in decisions + later for slug in slugs(decision)]
+    assert len(shown) == len(set(shown)) == len(state.shown)
+
+
+def test_a_down_vote_asks_a_question():
+    state, [first, decision] = run(Message("dark mode"), CardFeedback(slug="reddit-dark", value="down"))
+    assert "reddit-dark" in slugs(first)
+    assert decision.action == "ask"
+    assert state.feedback == {"reddit-dark": "down"}
+
+
+def test_a_down_voted_add_on_never_comes_back():
+    state, [_, decision] = run(CardFeedback(slug="reddit-dark", value="down"), Message("A dark mode for Reddit"))
+    assert decision.cards and "reddit-dark" not in slugs(decision)
+    assert "reddit-dark" in state.excluded()
+
+
+def test_a_second_down_vote_while_a_question_is_open_just_remembers_it():
+    state, [_, asked, second] = run(Message("dark mode"), CardFeedback("youtube-dark", "down"),
+                                    CardFeedback("github-dark", "down"))
+    assert asked.action == "ask" and second.action == "noop"
+    assert state.feedback == {"youtube-dark": "down", "github-dark": "down"}
+
+
+def test_an_up_vote_is_remembered_without_a_reply():
+    state, [_, decision] = run(Message("dark mode"), CardFeedback("youtube-dark", "up"))
+    assert decision.action == "noop" and decision.reply_kind == ""
+    assert state.feedback == {"youtube-dark": "up"}
+
+
+def test_rejecting_in_words_works_like_unsatisfied():
+    state, [_, decision] = run(Message("dark mode"), Message("no, something else"))
+    assert decision.action == "ask" and state.unsatisfied and state.query == "dark mode"
+
+
+def test_the_same_facet_is_never_asked_twice():
+    _, decisions = run(Message("dark mode"), *[Unsatisfied()] * 6)
+    facets = [decision.question.facet for decision in decisions if decision.question]
+    assert facets and len(facets) == len(set(facets))
+
+
+def test_a_pool_too_small_to_split_shows_the_next_best_cards_instead():
+    state, [first, decision] = run(Message("tab sessions"), Unsatisfied(), catalogue=CATALOGUE)
+    assert decision.action == "recommend" and decision.question is None
+    assert not set(slugs(decision)) & set(slugs(first))
+
+
+def test_more_pages_through_the_results():
+    state, [first, more, exhausted] = run(Message("dark mode"), More(), Message("show me more"),
+                                          catalogue=CATALOGUE)
+    assert more.action == "more" and more.reply_kind == "more"
+    assert slugs(more) == ["dark-everywhere"] and not more.has_more
+    assert exhausted.reply_kind == "empty" and not exhausted.cards
+
+
+def test_nothing_found_relaxes_the_most_recent_constraint_and_says_so():
+    state, [decision] = run(Message("an ad blocker that is privacy friendly"), catalogue=CATALOGUE)
+    assert decision.relaxed is not None and decision.relaxed.kind == NO_ALL_SITES
+    assert slugs(decision) == ["ad-shield"]
+    assert state.constraints == []
+
+
+def test_nothing_found_at_all_is_an_empty_reply():
+    _, [decision] = run(Message("spreadsheet formulas"))
+    assert decision.action == "recommend" and decision.reply_kind == "empty" and not decision.cards
+
+
+def test_a_follow_up_constraint_narrows_the_search():
+    state, [_, decision] = run(Message("dark mode"), Message("something privacy friendly and open source"))
+    assert state.filters().no_all_sites and state.query == "dark mode"
+    assert decision.query == "dark mode open source"
+    assert decision.cards and all(not card.all_sites and card.open_source for card in decision.cards)
+
+
+def test_a_new_need_while_a_question_is_open_starts_over():
+    state, [_, _, decision] = run(Message("dark mode"), Unsatisfied(), Message("I need to group my tabs"))
+    assert state.query == "group my tabs" and not state.open_question
+    assert slugs(decision)[:1] == ["tab-groups"]
+
+
+def test_satisfied_closes_with_thanks():
+    state, [_, decision] = run(Message("dark mode"), Satisfied())
+    assert decision.action == "close" and decision.reply_kind == "thanks"
+    assert state.satisfied and not state.unsatisfied
+    _, [_, thanks] = run(Message("dark mode"), Message("perfect, thanks!"))
+    assert thanks.action == "close"
+
+
+def test_reset_starts_a_fresh_conversation():
+    state, [_, _, decision] = run(Message("dark mode"), Unsatisfied(), Reset())
+    assert decision.action == "reset"
+    assert state == ConversationState()
+
+
+def test_answers_to_unknown_or_answered_questions_do_nothing():
+    state, [_, asked] = run(Message("dark mode"), Unsatisfied())
+    option = asked.question.options[0]
+    state, decisions = run(Answer("nope", option.id), Answer(asked.question.id, "nope"),
+                           Answer(asked.question.id, option.id), Answer(asked.question.id, option.id), state=state)
+    assert [decision.action for decision in decisions] == ["noop", "noop", "recommend", "noop"]
+
+
+def test_unsatisfied_before_any_need_does_nothing():
+    _, [decision] = run(Unsatisfied())
+    assert decision.action == "noop"
+
+
+def test_every_step_is_recorded():
+    state, decisions = run(Message("dark mode"), Unsatisfied(), More())
+    assert [(step.turn, step.event, step.action) for step in state.steps] == [
+        (1, "Message", "recommend"), (2, "Unsatisfied", "ask"), (3, "More", "more")]
+    assert state.steps[1].question == decisions[1].question.id
+    assert [list(step.cards) for step in state.steps] == [slugs(decision) for decision in decisions]
+    assert state.turn == 3
+
+
+def test_search_is_told_what_to_exclude():
+    calls = []
+    state = ConversationState()
+    search = make_search(DARK_MODES, calls)
+    first = decide(state, Message("dark mode"), search=search)
+    decide(state, More(), search=search)
+    decide(state, Unsatisfied(), search=search)
+    assert set(slugs(first)) <= calls[-1][2]

@@ -1,0 +1,86 @@
+import pytest
+
+from chatbot.llm.guard import ReplyGuard
+from tests.chatbot.llm.conftest import CATALOGUE
+
+
+@pytest.fixture
+def guard(cards):
+    return ReplyGuard(cards, CATALOGUE, need="block ads on youtube")
+
+
+def fed(guard: ReplyGuard, *pieces: str) -> str:
+    safe = [sentence for piece in pieces for sentence in guard.feed(piece)]
+    return "".join(safe + guard.finish())
+
+
+def test_card_names_and_ordinary_words_pass(guard):
+    text = ("uBlock Origin blocks ads, and Dark Reader gives every site a dark mode. "
+            "YouTube NonStop keeps videos playing; zoom in or clear cache as usual! This extension is free.")
+    assert fed(guard, text) == text
+    assert not guard.corrected
+
+
+@pytest.mark.parametrize("sentence", [
+    "Try **SuperTab Booster** extension. ",
+    "Try the SuperTab Booster extension today. ",
+    'Or install "FastTube Pro" instead. ',
+    "AdBlock Plus also blocks ads. ",
+    "adblock plus works too. ",
+    "Honey finds coupons. ",
+    "Ghostery Tracker & Ad Blocker is similar. ",
+    "It beats Google Adsblock Ripper easily. ",
+    "Unlike AdSync, it is free. ",
+    "Get it at https://example.com/ublock today. ",
+])
+def test_sentences_naming_other_addons_are_dropped(guard, sentence):
+    assert fed(guard, "uBlock Origin blocks ads. ", sentence, "Enjoy!") == "uBlock Origin blocks ads. Enjoy!"
+    assert guard.corrected and guard.dropped == 1
+
+
+def test_a_longer_catalogue_name_around_a_card_is_caught(cards):
+    guard = ReplyGuard(cards, [*CATALOGUE, "uBlock Origin Lite"])
+    assert "uBlock Origin Lite" in guard.violations("uBlock Origin Lite is lighter.")
+    assert guard.violations("uBlock Origin is great.") == []
+
+
+def test_quoted_phrases_from_the_need_or_the_facts_pass(guard):
+    text = 'For “block ads on youtube”, uBlock Origin matched "ads" and works in **Privacy & Security**. '
+    assert fed(guard, text) == text
+
+
+def test_everyday_names_count_only_as_names(cards):
+    guard = ReplyGuard(cards, ["Open With", "Clear Cache", "Zoom", "Dark Reader Pro"])
+    assert guard.violations("Open it with a click and clear cache when you like.") == []
+    assert guard.violations("Open With handles links.") == ["Open With"]
+    assert guard.violations("Dark Reader Pro costs money.") == ["Dark Reader Pro"]
+
+
+def test_capitalised_words_from_the_facts_pass(guard):
+    assert guard.violations("On YouTube, the Privacy & Security pick is uBlock Origin.") == []
+    assert guard.violations("Sure, Mozilla Firefox runs them all.") == []
+
+
+def test_short_names_are_ignored(cards):
+    assert ReplyGuard(cards, ["Owl", "Qr"]).violations("An owl can read a QR code or PDFs.") == []
+
+
+def test_incremental_feeding_across_piece_boundaries(guard):
+    pieces = ["uBl", "ock Ori", "gin blo", "cks ads", ".", " Also ", "try **Super", "Tab Boo", "ster**", ". ",
+              "Dark Reader dims pag", "es.\n", "Bye"]
+    released = [guard.feed(piece) for piece in pieces]
+    assert released[:4] == [[], [], [], []]  # nothing goes out before the sentence is known to have ended
+    assert released[5] == ["uBlock Origin blocks ads. "]
+    assert "".join(sum(released, []) + guard.finish()) == "uBlock Origin blocks ads. Dark Reader dims pages.\nBye"
+    assert guard.dropped == 1
+
+
+def test_decimals_do_not_end_a_sentence(guard):
+    assert guard.feed("Rated 4.") == []
+    assert guard.feed("8 by users. ") == ["Rated 4.8 by users. "]
+
+
+def test_discard_drops_the_unfinished_sentence(guard):
+    assert guard.feed("uBlock Origin is") == []
+    guard.discard()
+    assert guard.finish() == [] and guard.corrected

@@ -1,0 +1,150 @@
+import asyncio
+import time
+from contextlib import aclosing
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from chatbot.llm import runner
+from chatbot.llm.base import LLMUnavailable
+from chatbot.llm.openai_backend import OpenAIBackend
+from chatbot.llm.runner import ReplyEvent, active_model, get_backend, stream_reply
+from chatbot.llm.template import TemplateBackend, template_reply
+from tests.chatbot.llm.conftest import CATALOGUE, ScriptedBackend
+
+
+@pytest.fixture(autouse=True)
+def free_slots(settings):
+    """Slow backends end in their worker thread after the test; the next test starts with every slot free."""
+    settings.LLM_TIMEOUT = 5
+    yield
+    deadline = time.monotonic() + 3
+    while (runner._gate.running or runner._gate.waiting) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (runner._gate.running, runner._gate.waiting) == (0, 0)
+
+
+async def reply(request, params, backend=None) -> tuple[list[str], ReplyEvent]:
+    events = [event async for event in stream_reply(request, params, catalogue_names=CATALOGUE, backend=backend)]
+    *pieces, final = events
+    assert final.final and not any(event.final for event in pieces)
+    return [event.text for event in pieces], final
+
+
+async def test_streams_guarded_sentences_in_order(request_for, params):
+    backend = ScriptedBackend(["\n uBlock ", "Origin blocks ads. ", "Dark Reader ", "dims ", "pages."])
+    pieces, final = await reply(request_for(), params, backend)
+    assert pieces == ["uBlock Origin blocks ads. ", "Dark Reader dims pages."]
+    assert final.full_text == "uBlock Origin blocks ads. Dark Reader dims pages."
+    assert (final.backend, final.corrected, final.fell_back) == ("scripted", False, False)
+    assert 0 <= final.first_token_ms <= final.total_ms
+
+
+async def test_a_dropped_sentence_is_reported(request_for, params):
+    backend = ScriptedBackend(["uBlock Origin blocks ads. ", "Honey is nice too. ", "Enjoy!"])
+    pieces, final = await reply(request_for(), params, backend)
+    assert final.full_text == "uBlock Origin blocks ads. Enjoy!"
+    assert final.corrected and not final.fell_back
+
+
+async def test_a_failing_backend_falls_back_to_the_template(request_for, params):
+    request = request_for()
+    pieces, final = await reply(request, params, ScriptedBackend([], error=RuntimeError("model missing")))
+    assert "".join(pieces) == final.full_text == template_reply(request)
+    assert (final.backend, final.fell_back) == ("template", True)
+
+
+async def test_a_hallucinating_backend_falls_back_to_the_template(request_for, params):
+    request = request_for()
+    backend = ScriptedBackend(["Try **SuperTab Booster** extension. ", "AdBlock Plus is best."])
+    pieces, final = await reply(request, params, backend)
+    assert final.full_text == template_reply(request)
+    assert final.fell_back and final.corrected
+
+
+async def test_failure_after_safe_text_keeps_it(request_for, params):
+    backend = ScriptedBackend(["uBlock Origin blocks ads. ", "Also"], error=LLMUnavailable("connection reset"))
+    pieces, final = await reply(request_for(), params, backend)
+    assert final.full_text == "uBlock Origin blocks ads."
+    assert final.corrected and not final.fell_back
+
+
+async def test_a_slow_backend_times_out_into_the_template(settings, request_for, params):
+    settings.LLM_TIMEOUT = 0.1
+    started = time.perf_counter()
+    pieces, final = await reply(request_for(), params, ScriptedBackend(["uBlock Origin blocks ads."], delay=0.5))
+    assert final.fell_back and time.perf_counter() - started < 0.4
+
+
+async def test_a_full_queue_uses_the_template_at_once(settings, request_for, params):
+    settings.LLM_MAX_CONCURRENT, settings.LLM_MAX_QUEUE = 1, 0
+    slow = ScriptedBackend(["uBlock Origin blocks ads. "] * 50, delay=0.05)
+    async with aclosing(stream_reply(request_for(), params, catalogue_names=CATALOGUE, backend=slow)) as first:
+        assert (await anext(first)).text  # the slot is taken
+        started = time.perf_counter()
+        pieces, final = await reply(request_for(), params, ScriptedBackend(["Dark Reader dims pages."]))
+        assert final.fell_back and time.perf_counter() - started < 0.2
+    for _ in range(100):  # closing the first reply stops its generation after the piece in progress
+        if not runner._gate.running:
+            break
+        await asyncio.sleep(0.01)
+    pieces, final = await reply(request_for(), params, ScriptedBackend(["Dark Reader dims pages."]))
+    assert not final.fell_back
+
+
+async def test_a_queued_reply_waits_for_the_slot(settings, request_for, params):
+    settings.LLM_MAX_CONCURRENT, settings.LLM_MAX_QUEUE = 1, 1
+    first = reply(request_for(), params, ScriptedBackend(["uBlock Origin blocks ads."] * 3, delay=0.05))
+    second = reply(request_for(), params, ScriptedBackend(["Dark Reader dims pages."]))
+    (_, one), (_, two) = await asyncio.gather(first, second)
+    assert not one.fell_back and not two.fell_back
+    assert two.total_ms >= 100
+
+
+async def test_the_event_loop_keeps_running_while_a_backend_generates(request_for, params):
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    _, final = await reply(request_for(), params, ScriptedBackend(["uBlock Origin blocks ads. "] * 5, delay=0.1))
+    task.cancel()
+    assert not final.fell_back and ticks >= 20
+
+
+async def test_stream_reply_uses_the_configured_backend(settings, request_for, params):
+    settings.LLM_BACKEND = "template"
+    _, final = await reply(request_for("thanks"), params)
+    assert final.backend == "template" and not final.fell_back
+
+
+def test_get_backend_by_setting(settings):
+    settings.LLM_BACKEND = "template"
+    assert isinstance(get_backend(), TemplateBackend)
+    settings.LLM_BACKEND, settings.LLM_OPENAI_URL = "openai", "http://vllm:8000/v1"
+    backend = get_backend()
+    assert isinstance(backend, OpenAIBackend) and backend.endpoint == "http://vllm:8000/v1/chat/completions"
+
+
+@pytest.mark.parametrize("choice, url", [("gpt", ""), ("openai", "")])
+def test_get_backend_rejects_bad_settings(settings, choice, url):
+    settings.LLM_BACKEND, settings.LLM_OPENAI_URL = choice, url
+    with pytest.raises(ImproperlyConfigured, match="LLM_"):
+        get_backend()
+
+
+def test_get_backend_loads_the_active_model_lazily(settings):
+    from chatbot.llm.transformers_backend import TransformersBackend, load_backend
+
+    settings.LLM_BACKEND, settings.LLM_MODEL, settings.LLM_ADAPTER = "transformers", "/models/v7", "/adapters/v7"
+    assert active_model() == ("/models/v7", "/adapters/v7")
+    backend = get_backend()
+    assert isinstance(backend, TransformersBackend) and (backend.model, backend.adapter) == active_model()
+    assert get_backend() is backend  # cached per version; nothing is loaded until the first reply
+    settings.LLM_ADAPTER = "/adapters/v8"
+    assert get_backend() is not backend
+    load_backend.cache_clear()
