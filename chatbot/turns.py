@@ -8,11 +8,11 @@ from dataclasses import asdict
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from chatbot import protocol
 from chatbot.candidates import search_candidates
 from chatbot.dialogue.events import Answer, CardFeedback, Message, More, Reset, Satisfied, Unsatisfied
-from chatbot.dialogue.policy import decide
 from chatbot.dialogue.state import ConversationState
 from chatbot.llm.base import CardFact, GenerationParams, ReplyRequest
 from chatbot.llm.runner import stream_reply
@@ -46,6 +46,7 @@ def _visitor_record(event) -> dict:
 
 def _decide(conversation: Conversation, event):
     state = ConversationState.from_dict(conversation.state)
+    decide = import_string(settings.CHAT_POLICY)
     decision = decide(state, event, search=search_candidates, cards_per_turn=settings.CHAT_CARDS_PER_TURN)
     message_record(conversation=conversation, turn=state.turn, role=StoredMessage.Role.VISITOR,
                    kind=VISITOR_KINDS[type(event)], **_visitor_record(event))

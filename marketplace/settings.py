@@ -157,6 +157,8 @@ LLM_MAX_QUEUE = int(os.environ.get("LLM_MAX_QUEUE", "4"))  # waiting beyond this
 CHAT_RATE_LIMIT = int(os.environ.get("CHAT_RATE_LIMIT", "20"))  # frames per window per connection
 CHAT_RATE_WINDOW = float(os.environ.get("CHAT_RATE_WINDOW", "10"))  # seconds
 CHAT_CARDS_PER_TURN = int(os.environ.get("CHAT_CARDS_PER_TURN", "3"))
+# The dialogue policy, by dotted path; bench/dialogue.py compares it with "chatbot.dialogue.baseline.decide".
+CHAT_POLICY = os.environ.get("CHAT_POLICY", "chatbot.dialogue.policy.decide")
 LOGGING_URL = os.environ.get("LOGGING_URL", "")  # finished conversations are POSTed here as JSON
 
 LOGGING = {

@@ -5,6 +5,8 @@ Three checks, on whole words: a catalogue add-on that is not a card; a phrase wr
 word) that is neither a card nor taken from the facts the model was given; and any link, since links
 come with the cards. The guard works sentence by sentence so a streamed reply can go out as soon as
 each sentence is known to be safe. It needs no database: the caller passes the catalogue's names.
+With `require_card`, sentences are held back until one names a card, and dropped if none ever does:
+a recommendation that talks about none of the cards is not about them.
 """
 from __future__ import annotations
 
@@ -64,12 +66,15 @@ def _catalogue_index(names: Collection[str], card_names: set[tuple[str, ...]]) -
 
 
 class ReplyGuard:
-    def __init__(self, cards: Sequence[CardFact], catalogue_names: Collection[str], *, need: str = "") -> None:
+    def __init__(self, cards: Sequence[CardFact], catalogue_names: Collection[str], *, need: str = "",
+                 require_card: bool = False) -> None:
         self._cards = [tuple(folded(card.name)) for card in cards if folded(card.name)]
         self._catalogue = _catalogue_index(catalogue_names, set(self._cards))
         facts = [need] + [f"{card.summary} {' '.join(card.categories)} {card.reason}" for card in cards]
         self._grounded = [folded(text) for text in facts]
         self._buffer = ""
+        self._held: list[str] = []
+        self._card_named = not require_card
         self.dropped = 0
 
     @property
@@ -88,12 +93,15 @@ class ReplyGuard:
     def finish(self) -> list[str]:
         """The last, unterminated sentence, if it is safe."""
         rest, self._buffer = self._buffer, ""
-        return self._checked(rest) if rest else []
+        safe = self._checked(rest) if rest else []
+        self._drop_held()
+        return safe
 
     def discard(self) -> None:
         """Drop the unfinished sentence (the reply was cut short); it counts as a correction."""
         rest, self._buffer = self._buffer, ""
         self.dropped += bool(rest.strip())
+        self._drop_held()
 
     def violations(self, text: str) -> list[str]:
         """The add-on names (and links) in `text` that do not come from the cards."""
@@ -105,7 +113,19 @@ class ReplyGuard:
         if self.violations(sentence):
             self.dropped += 1
             return []
+        if not self._card_named:
+            self._held.append(sentence)
+            lowered = folded(sentence)
+            if not any(_contains(lowered, card) for card in self._cards):
+                return []
+            self._card_named = True
+            released, self._held = self._held, []
+            return released
         return [sentence]
+
+    def _drop_held(self) -> None:
+        self.dropped += sum(1 for sentence in self._held if sentence.strip())
+        self._held = []
 
     def _catalogue_names_in(self, text: str) -> list[str]:
         original = words(text)

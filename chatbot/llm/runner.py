@@ -196,7 +196,8 @@ async def stream_reply(request: ReplyRequest, params: GenerationParams, *, catal
     """Text events as they become safe to show, then one final event describing the reply."""
     started = time.perf_counter()
     backend = backend or await asyncio.to_thread(get_backend)  # the first call imports torch
-    guard = ReplyGuard(request.cards, catalogue_names, need=request.need)
+    guard = ReplyGuard(request.cards, catalogue_names, need=request.need,
+                       require_card=request.kind in ("recommend", "more") and bool(request.cards))
     sent: list[str] = []
     first_token_ms: int | None = None
     fell_back = False

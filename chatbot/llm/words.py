@@ -38,5 +38,7 @@ COMMON_WORDS = STOP_WORDS | frozenset(
     tracker trackers tracking translate translation translator tree try turn two type ultimate under
     unlimited update url useful user users video videos view viewer visit voice volume want watch way
     weather web website websites welcome well white whole window windows word words work works world
-    write yes you zoom""".split()
+    write yes you zoom
+    behind brief clippings clockwise complexity dupe epub glean javascript louder overview pinterest plug
+    podcasts rested snowflake stealthy stutter stylish surmount twitter windowed""".split()
 )

@@ -84,3 +84,17 @@ def test_discard_drops_the_unfinished_sentence(guard):
     assert guard.feed("uBlock Origin is") == []
     guard.discard()
     assert guard.finish() == [] and guard.corrected
+
+
+def test_require_card_holds_sentences_until_a_card_is_named(cards):
+    guard = ReplyGuard(cards, CATALOGUE, require_card=True)
+    assert guard.feed("Great question! ") == []
+    assert guard.feed("Dark Reader dims pages. ") == ["Great question! ", "Dark Reader dims pages. "]
+    assert guard.feed("Enjoy! ") == ["Enjoy! "]
+    assert not guard.corrected
+
+
+def test_require_card_drops_a_reply_about_no_card(cards):
+    guard = ReplyGuard(cards, CATALOGUE, require_card=True)
+    assert guard.feed("This adds no value. ") == [] and guard.finish() == []
+    assert guard.dropped == 1

@@ -62,6 +62,18 @@ async def test_a_hallucinating_backend_falls_back_to_the_template(request_for, p
     assert final.fell_back and final.corrected
 
 
+async def test_a_recommendation_naming_no_card_falls_back(request_for, params):
+    request = request_for()
+    pieces, final = await reply(request, params, ScriptedBackend(["This adds no value. ", "Happy browsing!"]))
+    assert final.full_text == template_reply(request) and final.fell_back
+
+
+async def test_a_lead_in_needs_no_card_name(request_for, params):
+    request = request_for("question", question="Which site?")
+    pieces, final = await reply(request, params, ScriptedBackend(["One quick question first."]))
+    assert final.full_text == "One quick question first." and not final.fell_back
+
+
 async def test_failure_after_safe_text_keeps_it(request_for, params):
     backend = ScriptedBackend(["uBlock Origin blocks ads. ", "Also"], error=LLMUnavailable("connection reset"))
     pieces, final = await reply(request_for(), params, backend)

@@ -14,7 +14,7 @@ def test_template_names_only_card_names(request_for, params, cards, kind):
     assert text == template_reply(request) and text.strip()
     card_names = {card.name for card in request.cards}
     assert [name for name in CATALOGUE if name in text and name not in card_names] == []
-    guard = ReplyGuard(request.cards, CATALOGUE, need=request.need)
+    guard = ReplyGuard(request.cards, CATALOGUE, need=request.need, require_card=kind in ("recommend", "more"))
     assert "".join(guard.feed(text) + guard.finish()) == text and not guard.corrected
 
 
