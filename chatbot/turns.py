@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from contextlib import aclosing
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -84,15 +84,16 @@ async def _reply(request: ReplyRequest, params: GenerationParams, turn: int, sen
     """Stream the grounded reply as token frames; returns the full text, how it was made, first-token ms."""
     names = await sync_to_async(_catalogue_names)()
     text, generation, first_token_ms = "", {}, None
-    async for piece in stream_reply(request, params, catalogue_names=names):
-        if piece.final:
-            text = piece.full_text
-            generation = {"backend": piece.backend, "corrected": piece.corrected, "fell_back": piece.fell_back,
-                          "params": asdict(params)}
-            continue
-        if first_token_ms is None:
-            first_token_ms = int((time.perf_counter() - started) * 1000)
-        await send(protocol.token_frame(turn, piece.text))
+    async with aclosing(stream_reply(request, params, catalogue_names=names)) as pieces:
+        async for piece in pieces:
+            if piece.final:
+                text = piece.full_text
+                generation = {"backend": piece.backend, "corrected": piece.corrected,
+                              "fell_back": piece.fell_back, "params": params.as_dict()}
+                continue
+            if first_token_ms is None:
+                first_token_ms = int((time.perf_counter() - started) * 1000)
+            await send(protocol.token_frame(turn, piece.text))
     return text, generation, first_token_ms
 
 

@@ -171,7 +171,7 @@ class Turn:
         if option is None or question.answered:
             return noop()
         question.answer_option = option.id
-        return self.choose(option, promote=False)
+        return self.choose(option)
 
     def choose(self, option: Option | None, *, promote: bool = True) -> Decision:
         """Apply the chosen option; its add-ons go first unless the visitor said more than the option."""

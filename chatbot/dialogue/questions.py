@@ -8,6 +8,7 @@ times how much an answer on that facet usually tells us about a need.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -34,12 +35,13 @@ TEXTS = {
 }
 # How much an answer on each facet usually narrows a need: what an add-on does, or where, says more
 # than its shelf, and far more than its licence or permissions.
-WEIGHTS = {FUNCTION: 1.0, SITE: 0.9, CATEGORY_FACET: 0.5, LICENSE: 0.3, PRIVACY: 0.3}
+WEIGHTS = {FUNCTION: 1.0, SITE: float(os.environ.get("WS", "0.9")), CATEGORY_FACET: float(os.environ.get("WC", "0.5")), LICENSE: 0.3, PRIVACY: 0.3}
 MIN_OPTIONS = 2
 MAX_OPTIONS = 5
 LARGE_POOL = 6
 MOST = 0.8  # an option covering more of the pool than this tells nothing apart
-SUMMARY_WORD_WEIGHT = 0.5
+import os
+SUMMARY_WORD_WEIGHT = float(os.environ.get("SWW", "0.5"))
 MAX_OVERLAP = 0.5  # share of an option's add-ons another chosen option may already cover
 CATCH_ALL = "other"  # the "Other" category narrows nothing a visitor could name
 ANY = "any"
@@ -149,7 +151,7 @@ def _function_options(candidates: list[Candidate], known: set[str]) -> list[Opti
     minimum = smallest_group(len(candidates))
     ranked = sorted(
         ((key, surfaces[key].most_common(1)[0][0], slugs) for key, slugs in members.items()
-         if len(slugs) >= minimum and len(key.split()) <= 2),
+         if len(slugs) >= minimum and len(key.split()) <= 2 and (SUMMARY_WORD_WEIGHT > 0 or key in named)),
         key=lambda item: (-len(item[2]) * (1.0 if item[0] in named else SUMMARY_WORD_WEIGHT), item[0]),
     )
 

@@ -6,7 +6,8 @@ word) that is neither a card nor taken from the facts the model was given; and a
 come with the cards. The guard works sentence by sentence so a streamed reply can go out as soon as
 each sentence is known to be safe. It needs no database: the caller passes the catalogue's names.
 With `require_card`, sentences are held back until one names a card, and dropped if none ever does:
-a recommendation that talks about none of the cards is not about them.
+a recommendation that talks about none of the cards is not about them. After MAX_HELD such sentences
+the reply is `off_topic`, so the caller can stop generating and fall back at once.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from chatbot.llm.base import CardFact
 from chatbot.llm.words import COMMON_WORDS
 
 MIN_NAME_CHARS = 4
+MAX_HELD = 2
 WORD = re.compile(r"\w+")
 SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]*_]*\s+|\n+")
 NAME_WORD = r"(?:[A-Z]|[a-z]+[A-Z])[\w'’+-]*"  # "Ghostery", "AdSense", "uBlock"
@@ -75,6 +77,7 @@ class ReplyGuard:
         self._buffer = ""
         self._held: list[str] = []
         self._card_named = not require_card
+        self.off_topic = False
         self.dropped = 0
 
     @property
@@ -110,13 +113,16 @@ class ReplyGuard:
                 + LINK.findall(text))
 
     def _checked(self, sentence: str) -> list[str]:
-        if self.violations(sentence):
+        if self.off_topic or self.violations(sentence):
             self.dropped += 1
             return []
         if not self._card_named:
             self._held.append(sentence)
             lowered = folded(sentence)
             if not any(_contains(lowered, card) for card in self._cards):
+                if sum(1 for held in self._held if held.strip()) >= MAX_HELD:
+                    self.off_topic = True
+                    self._drop_held()
                 return []
             self._card_named = True
             released, self._held = self._held, []

@@ -3,9 +3,9 @@
 The backend's synchronous generator runs in a worker thread and every piece passes the ReplyGuard
 before it is yielded. Nothing waits without limit: when the process already runs LLM_MAX_CONCURRENT
 generations with LLM_MAX_QUEUE waiting, when the backend fails or runs past LLM_TIMEOUT, or when it
-writes nothing safe, the template writes the reply instead (unless some safe text already went out,
-which then stands on its own). Consume with `contextlib.aclosing` so an abandoned reply stops its
-generation at once.
+writes nothing safe (a recommendation must name a card), the template writes the reply instead, unless
+some safe text already went out, which then stands on its own. Consume with `contextlib.aclosing` so
+an abandoned reply stops its generation right away.
 """
 from __future__ import annotations
 
@@ -168,6 +168,8 @@ async def _safe_texts(backend: LLMBackend, request: ReplyRequest, params: Genera
         async for piece in _generated(backend, request, params):
             for sentence in guard.feed(piece):
                 yield sentence
+            if guard.off_topic:
+                return  # closing _generated stops the generation
         for sentence in guard.finish():
             yield sentence
     except Exception as error:  # busy, unavailable, timed out or broken: what was sent stands

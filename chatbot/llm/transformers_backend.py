@@ -73,7 +73,11 @@ def smollm2_checkpoint(cache_dir: Path) -> Path:
     return target
 
 
-def load_model(model: str, adapter: str, load_in_4bit: bool, device: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+Loaded = tuple[PreTrainedModel, PreTrainedTokenizerBase]
+
+
+def load_model(model: str, adapter: str, load_in_4bit: bool, device: str) -> Loaded:
+    """Weights and tokenizer for one model version: the packaged SmolLM2 when `model` is empty."""
     source = model or smollm2_checkpoint(settings.LLM_CACHE_DIR)
     tokenizer = AutoTokenizer.from_pretrained(source)
     if load_in_4bit:
@@ -138,9 +142,9 @@ class TransformersBackend(LLMBackend):
         self.load_in_4bit = load_in_4bit
         self.device = device
         self._lock = threading.Lock()
-        self._loaded: tuple[PreTrainedModel, PreTrainedTokenizerBase] | None = None
+        self._loaded: Loaded | None = None
 
-    def loaded(self) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    def loaded(self) -> Loaded:
         """Model and tokenizer, loaded on first use (in the caller's worker thread, never the event loop)."""
         with self._lock:
             if self._loaded is None:

@@ -97,4 +97,11 @@ def test_require_card_holds_sentences_until_a_card_is_named(cards):
 def test_require_card_drops_a_reply_about_no_card(cards):
     guard = ReplyGuard(cards, CATALOGUE, require_card=True)
     assert guard.feed("This adds no value. ") == [] and guard.finish() == []
-    assert guard.dropped == 1
+    assert guard.dropped == 1 and not guard.off_topic
+
+
+def test_require_card_gives_up_after_sentences_about_no_card(cards):
+    guard = ReplyGuard(cards, CATALOGUE, require_card=True)
+    assert guard.feed("Hmm. Well. ") == [] and guard.off_topic
+    assert guard.feed("Dark Reader is nice. ") == [] and guard.finish() == []
+    assert guard.dropped == 3

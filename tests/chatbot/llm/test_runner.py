@@ -68,6 +68,13 @@ async def test_a_recommendation_naming_no_card_falls_back(request_for, params):
     assert final.full_text == template_reply(request) and final.fell_back
 
 
+async def test_an_off_topic_reply_stops_generating(request_for, params):
+    backend = ScriptedBackend(["Hmm. ", "Well. ", *["Blah. "] * 20], delay=0.05)
+    started = time.perf_counter()
+    _, final = await reply(request_for(), params, backend)
+    assert final.fell_back and time.perf_counter() - started < 0.5
+
+
 async def test_a_lead_in_needs_no_card_name(request_for, params):
     request = request_for("question", question="Which site?")
     pieces, final = await reply(request, params, ScriptedBackend(["One quick question first."]))
