@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from chatbot.dialogue.candidates import Search
 from chatbot.dialogue.events import CardFeedback, Event, Message, More, Reset, Satisfied, Unsatisfied
-from chatbot.dialogue.policy import Decision, Turn, noop
+from chatbot.dialogue.policy import Decision, Turn, noop, recorded, reset
 from chatbot.dialogue.rewrite import LLMRewrite
 from chatbot.dialogue.state import ConversationState, Question
 
@@ -18,8 +18,7 @@ def decide(state: ConversationState, event: Event, *, search: Search, cards_per_
            llm_rewrite: LLMRewrite | None = None) -> Decision:
     """Same signature as the policy's decide(); llm_rewrite is accepted and ignored."""
     if isinstance(event, Reset):
-        state.clear()
-        return Decision("reset", "")
+        return reset(state)
     state.turn += 1
     turn = Turn(state, search, cards_per_turn)
     match event:
@@ -45,6 +44,4 @@ def decide(state: ConversationState, event: Event, *, search: Search, cards_per_
             decision = turn.close()
         case _:  # Answer: an open question has no options to choose
             decision = noop()
-    state.record(type(event).__name__, decision.action, decision.cards,
-                 decision.question.id if decision.question else "")
-    return decision
+    return recorded(state, event, decision)

@@ -14,7 +14,7 @@ from chatbot.dialogue.events import Answer, CardFeedback, Event, Message, More, 
 from chatbot.dialogue.questions import ANY, YES_NO_FACETS, choose_question
 from chatbot.dialogue.rewrite import LLMRewrite, Reading, is_new_need, read, refine, standalone_query
 from chatbot.dialogue.state import OPEN_SOURCE, Constraint, ConversationState, Option, Question
-from chatbot.retrieval.text import TOKEN, fold, stem
+from chatbot.retrieval.text import tokens
 
 POOL_SIZE = 30  # candidates a follow-up question is computed from
 RESULTS = 12  # results fetched per turn: the cards plus what "more" pages through
@@ -41,8 +41,7 @@ def decide(state: ConversationState, event: Event, *, search: Search, cards_per_
            llm_rewrite: LLMRewrite | None = None) -> Decision:
     """Handle one event: update `state` in place (the caller persists it) and say what to show."""
     if isinstance(event, Reset):
-        state.clear()
-        return Decision("reset", "")
+        return reset(state)
     state.turn += 1
     turn = Turn(state, search, cards_per_turn)
     match event:
@@ -60,13 +59,23 @@ def decide(state: ConversationState, event: Event, *, search: Search, cards_per_
             decision = turn.close()
         case _:
             raise TypeError(f"not a dialogue event: {event!r}")
-    state.record(type(event).__name__, decision.action, decision.cards,
-                 decision.question.id if decision.question else "")
-    return decision
+    return recorded(state, event, decision)
 
 
 def noop() -> Decision:
     return Decision("noop", "")
+
+
+def reset(state: ConversationState) -> Decision:
+    state.clear()
+    return Decision("reset", "")
+
+
+def recorded(state: ConversationState, event: Event, decision: Decision) -> Decision:
+    """Log the step in the state, so the caller persists it with everything else."""
+    state.record(type(event).__name__, decision.action, decision.cards,
+                 decision.question.id if decision.question else "")
+    return decision
 
 
 @dataclass
@@ -98,11 +107,11 @@ class Turn:
         the question's pool go first (both signals agree); the rest of its pool joins the end for "more"."""
         found, relaxed = self.results(RESULTS)
         if chosen is not None and chosen.constraints:
-            filters, excluded = self.state.filters(), self.state.excluded()
             found.sort(key=lambda candidate: candidate.slug not in chosen.slugs)
-            seen = {candidate.slug for candidate in found}
+            skip = self.state.excluded() | {candidate.slug for candidate in found}
+            filters = self.state.filters()
             found += [candidate for candidate in self.state.more if candidate.slug in chosen.slugs
-                      and candidate.slug not in seen | excluded and candidate.allowed_by(filters)]
+                      and candidate.slug not in skip and candidate.allowed_by(filters)]
         return self.show(found, relaxed=relaxed)
 
     def show(self, found: list[Candidate], *, action: str = "recommend",
@@ -145,7 +154,7 @@ class Turn:
         """The cards missed: ask the question that best splits a wider pool, or show the next best."""
         state = self.state
         state.unsatisfied, state.satisfied = True, False
-        if not state.query and not state.constraints:
+        if not state.has_need():
             return noop()
         pool, relaxed = self.results(POOL_SIZE)
         question = choose_question(pool, asked=state.asked_facets(), constraints=state.constraints,
@@ -185,7 +194,7 @@ class Turn:
     def answer_in_words(self, question: Question, text: str, reading: Reading) -> Decision:
         """A typed answer: take the option it names, if any, and fold its words into the query."""
         question.answer_text = text
-        option = matching_option(question, reading, text)
+        option = matching_option(question, reading)
         if option:
             question.answer_option = option.id
         for constraint in reading.constraints:
@@ -195,6 +204,8 @@ class Turn:
         return self.choose(option, promote=option is not None and says_only(option, reading))
 
     def more(self) -> Decision:
+        if not self.state.has_need():
+            return noop()
         excluded = self.state.excluded()
         waiting = [candidate for candidate in self.state.more if candidate.slug not in excluded]
         if len(waiting) >= self.per_turn:
@@ -205,18 +216,18 @@ class Turn:
 
 def says_only(option: Option, reading: Reading) -> bool:
     """The answer adds nothing to the option it names ("YouTube", "the one for YouTube")."""
-    return set(reading.content) <= {stem(word) for word in TOKEN.findall(fold(option.label))}
+    return set(reading.content) <= set(tokens(option.label))
 
 
-def matching_option(question: Question, reading: Reading, text: str) -> Option | None:
+def matching_option(question: Question, reading: Reading) -> Option | None:
     """The option a typed answer names: by the constraint it states, by the label's words, or "yes"."""
-    said = {stem(word) for word in TOKEN.findall(fold(text))}
+    said = set(reading.content)
     stated = {(constraint.kind, constraint.value) for constraint in reading.constraints}
     best, best_size = None, 0
     for option in question.options:
         if option.constraints and {(constraint.kind, constraint.value) for constraint in option.constraints} <= stated:
             return option
-        label = {stem(word) for word in TOKEN.findall(fold(option.label))}
+        label = set(tokens(option.label))
         if option.constraints and label <= said and len(label) > best_size:
             best, best_size = option, len(label)
     if best is None and question.facet in YES_NO_FACETS and question.options:

@@ -8,7 +8,6 @@ times how much an answer on that facet usually tells us about a need.
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -16,8 +15,8 @@ from dataclasses import dataclass
 
 from chatbot.dialogue.candidates import Candidate, site_key
 from chatbot.dialogue.state import CATEGORY, FREE, NO_ALL_SITES, OPEN_SOURCE, TERM, Constraint, Option, Question
-from chatbot.retrieval.text import STOP_WORDS, TOKEN, fold, stem
-from marketplace.categories import category_name
+from chatbot.retrieval.text import STOP_WORDS, TOKEN, fold, stem, tokens, words
+from marketplace.categories import AMO_CATEGORIES, category_name
 
 FUNCTION = "function"
 SITE = "site"
@@ -35,13 +34,12 @@ TEXTS = {
 }
 # How much an answer on each facet usually narrows a need: what an add-on does, or where, says more
 # than its shelf, and far more than its licence or permissions.
-WEIGHTS = {FUNCTION: 1.0, SITE: float(os.environ.get("WS", "0.9")), CATEGORY_FACET: float(os.environ.get("WC", "0.5")), LICENSE: 0.3, PRIVACY: 0.3}
+WEIGHTS = {FUNCTION: 1.0, SITE: 0.9, CATEGORY_FACET: 0.5, LICENSE: 0.3, PRIVACY: 0.3}
 MIN_OPTIONS = 2
 MAX_OPTIONS = 5
 LARGE_POOL = 6
-MOST = 0.8  # an option covering more of the pool than this tells nothing apart
-import os
-SUMMARY_WORD_WEIGHT = float(os.environ.get("SWW", "0.5"))
+MAX_SHARE = 0.8  # an option covering more of the pool than this tells nothing apart
+SUMMARY_WORD_WEIGHT = 0.2
 MAX_OVERLAP = 0.5  # share of an option's add-ons another chosen option may already cover
 CATCH_ALL = "other"  # the "Other" category narrows nothing a visitor could name
 ANY = "any"
@@ -59,7 +57,12 @@ GENERIC = frozenset(
     application applications app apps service services tool time times etc com org www http https
     anything everything content info information thing things stuff work works working keep show shows
     view see set change changes changing give take find right left top bottom list full access doesn don isn
-    won didn can aren wasn""".split()
+    won didn can aren wasn against yourself themselves multiple several whole ext result results""".split()
+)
+# Words of the category names: shelves the category facet offers, too broad to say what an add-on does.
+SHELF_WORDS = frozenset(
+    stem(variant) for name in AMO_CATEGORIES.values() for word in words(name)
+    for variant in (word, word.removesuffix("s"))  # "games" stems to "gam", "game" to itself
 )
 NOT_SITES = frozenset({"firefox", "mozilla", "chrome", "google chrome", "internet", "web", "browser", "free", "all"})
 DOMAIN = re.compile(r"\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|tv|me|app|gg|fm|dev|co|ai|to|so|xyz)\b")
@@ -80,7 +83,7 @@ def smallest_group(pool: int) -> int:
 
 
 def _id(text: str) -> str:
-    return "-".join(re.findall(r"[a-z0-9]+", fold(text)))[:40] or ANY
+    return "-".join(re.findall(r"[a-z0-9]+", fold(text)))[:40]
 
 
 def _text(candidate: Candidate) -> str:
@@ -107,7 +110,7 @@ def _pick(ranked: list[tuple[str, str, set[str]]], pool: int, make: Callable[[st
     for key, label, members in ranked:
         if len(chosen) == MAX_OPTIONS:
             break
-        if not members or len(members) > MOST * pool or len(members & covered) > MAX_OVERLAP * len(members):
+        if not members or len(members) > MAX_SHARE * pool or len(members & covered) > MAX_OVERLAP * len(members):
             continue
         if stems_taken & set(key.split()):
             continue
@@ -123,10 +126,10 @@ def _phrases(candidate: Candidate) -> Iterator[tuple[list[str], bool]]:
     for tag in candidate.tags:
         yield TOKEN.findall(fold(tag)), True
     for text, named in ((candidate.name, True), (candidate.summary, False)):
-        words = TOKEN.findall(fold(text))
-        for index, word in enumerate(words):
+        found = TOKEN.findall(fold(text))
+        for index, word in enumerate(found):
             yield [word], named
-            yield words[index:index + 2], named
+            yield found[index:index + 2], named
 
 
 def _function_options(candidates: list[Candidate], known: set[str]) -> list[Option]:
@@ -136,22 +139,23 @@ def _function_options(candidates: list[Candidate], known: set[str]) -> list[Opti
     named: set[str] = set()
     surfaces: dict[str, Counter] = {}
     for candidate in candidates:
-        for words, in_name in _phrases(candidate):
-            stems = [stem(word) for word in words]
-            if not words or any(
-                word in STOP_WORDS or root in GENERIC or root in known or len(word) < 3 or not word.isalpha()
-                for word, root in zip(words, stems)
+        for phrase, in_name in _phrases(candidate):
+            stems = [stem(word) for word in phrase]
+            if not phrase or any(
+                word in STOP_WORDS or root in GENERIC or root in SHELF_WORDS or root in known or len(word) < 3
+                or not word.isalpha()
+                for word, root in zip(phrase, stems)
             ):
                 continue
             key = " ".join(stems)
             members.setdefault(key, set()).add(candidate.slug)
-            surfaces.setdefault(key, Counter())[" ".join(words)] += 1
-            if in_name or len(words) > 1:
+            surfaces.setdefault(key, Counter())[" ".join(phrase)] += 1
+            if in_name or len(phrase) > 1:
                 named.add(key)
     minimum = smallest_group(len(candidates))
     ranked = sorted(
         ((key, surfaces[key].most_common(1)[0][0], slugs) for key, slugs in members.items()
-         if len(slugs) >= minimum and len(key.split()) <= 2 and (SUMMARY_WORD_WEIGHT > 0 or key in named)),
+         if len(slugs) >= minimum and len(key.split()) <= 2),
         key=lambda item: (-len(item[2]) * (1.0 if item[0] in named else SUMMARY_WORD_WEIGHT), item[0]),
     )
 
@@ -189,10 +193,11 @@ def sites_by_candidate(candidates: list[Candidate]) -> dict[str, set[str]]:
 def _site_label(key: str, candidates: list[Candidate]) -> str:
     """How the candidates write the site: "YouTube", "TETR.IO"; else its domain."""
     domains = [domain for candidate in candidates for domain in candidate.sites if site_key(domain) == key]
+    patterns = [re.escape(domain) for domain in dict.fromkeys(domains)] + [re.escape(key).replace(r"\ ", r"\s+")]
     forms: Counter = Counter()
     for candidate in candidates:
         text = f"{candidate.name} {candidate.summary}"
-        for pattern in [re.escape(domain) for domain in dict.fromkeys(domains)] + [re.escape(key).replace(r"\ ", r"\s+")]:
+        for pattern in patterns:
             forms.update(re.findall(rf"(?<![\w.]){pattern}(?![\w])", text, flags=re.IGNORECASE))
             if forms:
                 break
@@ -246,7 +251,7 @@ def _yes_or_any(candidates: list[Candidate], yes: Option, belongs: Callable[[Can
     inside = tuple(candidate.slug for candidate in candidates if belongs(candidate))
     outside = tuple(candidate.slug for candidate in candidates if not belongs(candidate))
     options = [Option(yes.id, yes.label, yes.constraints, inside), Option(ANY, ANY_LABEL, (), outside)]
-    if any(not option.slugs or len(option.slugs) > MOST * len(candidates) for option in options):
+    if any(not option.slugs or len(option.slugs) > MAX_SHARE * len(candidates) for option in options):
         return []
     return options
 
@@ -271,11 +276,13 @@ def _privacy_options(candidates: list[Candidate], applied: set[str]) -> list[Opt
 def splits(candidates: list[Candidate], *, asked: set[str], constraints: list[Constraint],
            query: str) -> list[Split]:
     """Every facet not yet asked that can still split the pool, best first."""
+    if len(candidates) < MIN_OPTIONS:
+        return []
     applied = {constraint.kind for constraint in constraints}
     category = next((constraint.value for constraint in constraints if constraint.kind == CATEGORY), "")
-    known = {stem(word) for text in [query, *(c.value for c in constraints if c.kind == TERM)]
-             for word in TOKEN.findall(fold(text))}
+    known = set(tokens(" ".join([query, *(c.value for c in constraints if c.kind == TERM)])))
     sites = sites_by_candidate(candidates)
+    # Site names belong to the site facet, never to "what should it do".
     site_stems = {stem(word) for keys in sites.values() for key in keys for word in key.split()}
     builders = {
         FUNCTION: lambda: _function_options(candidates, known | site_stems),
@@ -286,7 +293,7 @@ def splits(candidates: list[Candidate], *, asked: set[str], constraints: list[Co
     }
     found = []
     for facet, build in builders.items():
-        if facet in asked or len(candidates) < MIN_OPTIONS:
+        if facet in asked:
             continue
         options = tuple(build())
         score = quality(options, len(candidates)) * WEIGHTS[facet]

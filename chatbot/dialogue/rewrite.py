@@ -19,7 +19,7 @@ from chatbot.dialogue.state import (
     OPEN_SOURCE,
     Constraint,
 )
-from chatbot.retrieval.text import STOP_WORDS, fold, stem
+from chatbot.retrieval.text import STOP_WORDS, fold, stem, tokens
 from marketplace.categories import AMO_CATEGORIES
 
 LLMRewrite = Callable[[str, str], str | None]
@@ -27,7 +27,9 @@ LLMRewrite = Callable[[str, str], str | None]
 
 MAX_QUERY_WORDS = 40
 LLM_SLACK_CHARS = 60
-TOKEN = re.compile(r"[a-z0-9]+(?:['.\-][a-z0-9]+)*|[,.;:!?()/]")
+# Unlike the index's tokens, query tokens keep "add-on", "don't", "tetr.io" whole, and punctuation, which
+# ends a "not ..." scope.
+QUERY_TOKEN = re.compile(r"[a-z0-9]+(?:['.\-][a-z0-9]+)*|[,.;:!?()/]")
 PUNCTUATION = frozenset(",.;:!?()/")
 FILLER = frozenset(
     """no nope nah yes yeah yep yup ok okay sure hi hello hey hmm hm um uh oh well so something anything
@@ -41,11 +43,11 @@ EDGE_WORDS = frozenset(
     but so to for of in on at by with from about as is are be was were do does did can could would should
     will into onto than then there here what when where while how why only""".split()
 )
-# Words that, in answer to a question, say "no preference" rather than name one.
+# Words that, in answer to a question, say "no preference" rather than name one (as index terms).
 INDIFFERENT = frozenset(
-    """site sites website websites web page pages category categories kind type function feature features
-    license licence matter matters care mind whatever either both preference particular specific idea fine
-    important skip all none neither nothing n/a""".split()
+    stem(word) for word in
+    """site website web page category kind type function feature license licence matter care mind whatever
+    either preference particular specific idea fine important skip none neither nothing""".split()
 )
 AFFIRMATIVE = frozenset("yes yeah yep yup sure definitely absolutely please ideally preferably".split())
 NEGATORS = frozenset(
@@ -102,7 +104,8 @@ FREE_AFTER = frozenset(
 OPEN_SOURCE_PHRASES = re.compile(r"\b(?:open[- ]?source(?:d)?|foss|libre|source code available)\b")
 MIN_RATING_PHRASES = re.compile(
     r"\b(?:rated|rating(?: of)?)\s+(?:at least\s+|over\s+|above\s+)?([1-5](?:\.\d)?)\b\s*\+?(?:\s*stars?)?"
-    r"|\b(?:at least\s+|over\s+|above\s+|min(?:imum)?\s+)?([1-5](?:\.\d)?)\s*\+?\s*stars?\b(?:\s+or (?:more|better|above))?"
+    r"|\b(?:at least\s+|over\s+|above\s+|min(?:imum)?\s+)?([1-5](?:\.\d)?)\s*\+?\s*stars?\b"
+    r"(?:\s+or (?:more|better|above))?"
     r"|\b(?:highly|well|top|best)[- ]rated\b|\bgood (?:ratings?|reviews)\b"
 )
 GOOD_RATING = "4"
@@ -124,13 +127,9 @@ class Reading:
     thanks: bool  # "thanks, that's it", "perfect"
 
     @property
-    def text(self) -> str:
-        return " ".join(self.words)
-
-    @property
     def content(self) -> list[str]:
-        """Stems of the words that carry meaning."""
-        return [stem(word) for word in self.words if word not in STOP_WORDS and word not in FILLER]
+        """The words that carry meaning, as index terms."""
+        return tokens(" ".join(self.words))
 
     @property
     def indifferent(self) -> bool:
@@ -143,10 +142,11 @@ class Reading:
 
 
 def normalise(text: str) -> str:
+    """Folded, with typographic apostrophes made plain so "don’t" reads as "don't"."""
     return fold(text).replace("\u2019", "'").replace("\u2018", "'")
 
 
-def category_pattern(words: list[str]) -> str:
+def _category_pattern(words: list[str]) -> str:
     return r"\b" + r"(?:\s*(?:,|&|-|and)\s*|\s+)".join(map(re.escape, words)) + r"\b"
 
 
@@ -154,12 +154,12 @@ def _category_patterns() -> list[tuple[re.Pattern, re.Pattern | None, Constraint
     """Per category: the phrase that names it anywhere, or, for one-word names, only when said alone."""
     patterns = []
     for slug, name in AMO_CATEGORIES.items():
-        if slug == "other":
+        if slug == "other":  # "other features" names no category
             continue
         constraint = Constraint(CATEGORY, slug, name)
         name_words = re.findall(r"[a-z0-9]+", fold(name).replace("&", " "))
         if len(name_words) > 1:
-            patterns.append((re.compile(category_pattern(name_words)), None, constraint))
+            patterns.append((re.compile(_category_pattern(name_words)), None, constraint))
         else:
             word = re.escape(name_words[0])
             alone = re.compile(rf"^[\W_]*(?:(?:no|something|anything|maybe|just|only|the|in|for|from)[\s,]+)*{word}"
@@ -186,8 +186,8 @@ def _free(text: str) -> tuple[str, bool]:
     while match := FREE_PHRASES.search(text):
         text, found = _take(text, match.span()), found or not _negated(text, match.start())
     for match in reversed(list(FREE_WORD.finditer(text))):
-        before = TOKEN.findall(text[: match.start()])
-        after = TOKEN.findall(text[match.end():])
+        before = QUERY_TOKEN.findall(text[: match.start()])
+        after = QUERY_TOKEN.findall(text[match.end():])
         if (not before or before[-1] in FREE_BEFORE or before[-1] in PUNCTUATION) and (
             not after or after[0] in FREE_AFTER or after[0] in PUNCTUATION
         ):
@@ -205,7 +205,7 @@ def extract_constraints(text: str) -> tuple[str, tuple[Constraint, ...]]:
         if not _negated(text, match.start()):
             constraints.append(Constraint(OPEN_SOURCE, "1", "open source"))
         text = OPEN_SOURCE_PHRASES.sub(" , ", text)
-    if match := NO_ALL_SITES_PHRASES.search(text):
+    if NO_ALL_SITES_PHRASES.search(text):
         constraints.append(Constraint(NO_ALL_SITES, "1", "no access to all websites"))
         text = NO_ALL_SITES_PHRASES.sub(" , ", text)
     if match := MIN_RATING_PHRASES.search(text):
@@ -226,7 +226,7 @@ def _query_words(text: str) -> tuple[list[str], set[str]]:
     kept: list[str] = []
     negated: set[str] = set()
     in_scope = False
-    for token in TOKEN.findall(text):
+    for token in QUERY_TOKEN.findall(text):
         if token in PUNCTUATION or token in SCOPE_ENDS:
             in_scope = False
         elif token in NEGATORS:
@@ -252,12 +252,13 @@ def _trimmed(words: list[str]) -> list[str]:
 
 
 def read(message: str) -> Reading:
+    """Everything the rules can tell from one message, without the conversation around it."""
     text = normalise(message)
     rest, constraints = extract_constraints(text)
     marker = NEW_NEED.match(rest.strip(" ,"))
     words, negated = _query_words(rest[marker.end():] if marker else rest)
     stripped = text.strip(" ,.!?")
-    first = TOKEN.findall(text)[:1]
+    first = QUERY_TOKEN.findall(text)[:1]
     return Reading(
         words=tuple(words),
         negated=frozenset(negated),
@@ -280,14 +281,14 @@ def is_new_need(previous_query: str, reading: Reading) -> bool:
         return False
     if reading.new_need:
         return True
-    previous = {stem(word) for word in TOKEN.findall(normalise(previous_query))}
+    previous = set(tokens(previous_query))
     shared = sum(1 for word in content if word in previous)
     return len(content) >= 3 and shared * 3 < len(content)
 
 
 def refine(previous_query: str, reading: Reading) -> str:
     """The previous query, minus what the visitor now denies, plus what they add."""
-    kept = [word for word in TOKEN.findall(normalise(previous_query))
+    kept = [word for word in QUERY_TOKEN.findall(normalise(previous_query))
             if word not in PUNCTUATION and stem(word) not in reading.negated]
     known = {stem(word) for word in kept}
     added = _trimmed([word for word in reading.words if stem(word) not in known or word in EDGE_WORDS])

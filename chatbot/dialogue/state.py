@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from chatbot.dialogue.candidates import Candidate
 from chatbot.retrieval.recommend import Filters
-from chatbot.retrieval.text import TOKEN, fold, stem
+from chatbot.retrieval.text import tokens
 
 CATEGORY = "category"
 FREE = "free"
@@ -101,6 +101,9 @@ class ConversationState:
     def shown(self) -> list[str]:
         return [slug for step in self.steps for slug in step.cards]
 
+    def has_need(self) -> bool:
+        return bool(self.query or self.constraints)
+
     def excluded(self) -> frozenset[str]:
         """Never show again: everything shown in this conversation and everything voted down."""
         return frozenset(self.shown) | {slug for slug, value in self.feedback.items() if value == "down"}
@@ -123,8 +126,8 @@ class ConversationState:
 
     def search_query(self) -> str:
         """The query plus the constraint terms it does not already say."""
-        said = {stem(word) for word in TOKEN.findall(fold(self.query))}
-        extra = [term for term in self.terms() if not {stem(word) for word in TOKEN.findall(fold(term))} <= said]
+        said = set(tokens(self.query))
+        extra = [term for term in self.terms() if not set(tokens(term)) <= said]
         return " ".join([self.query, *extra]).strip()
 
     def apply(self, constraint: Constraint) -> None:

@@ -15,7 +15,8 @@ DARK_MODES = CATALOGUE + [
     for site, label in SITES for index in range(3)
 ]
 YOUTUBE_HELPERS = [
-    candidate(f"{category}-{index}", f"Helper {index}", f"Helper {index} for YouTube.", category, sites=("youtube.com",))
+    candidate(f"{category}-{index}", f"Helper {index}", f"Helper {index} for YouTube.", category,
+              sites=("youtube.com",))
     for category in ("appearance", "photos-music-videos", "download-management") for index in range(3)
 ]
 
