@@ -14,5 +14,9 @@ if settings.SERVE_STATIC:
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
 from chatbot.routing import websocket_urlpatterns  # noqa: E402 - needs the app registry ready
+from marketplace.origins import WebsocketOriginValidator  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)})
+application = ProtocolTypeRouter({
+    "http": django_asgi_app,
+    "websocket": WebsocketOriginValidator(URLRouter(websocket_urlpatterns)),  # CHAT_ALLOWED_ORIGINS
+})

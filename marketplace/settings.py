@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "marketplace.origins.CorsMiddleware",  # CORS for /api/ (CHAT_ALLOWED_ORIGINS); first, to answer preflights
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -160,6 +161,11 @@ CHAT_CARDS_PER_TURN = int(os.environ.get("CHAT_CARDS_PER_TURN", "3"))
 # The dialogue policy, by dotted path; bench/dialogue.py compares it with "chatbot.dialogue.baseline.decide".
 CHAT_POLICY = os.environ.get("CHAT_POLICY", "chatbot.dialogue.policy.decide")
 LOGGING_URL = os.environ.get("LOGGING_URL", "")  # finished conversations are POSTed here as JSON
+
+# Sites that may embed the widget: the chat websocket and CORS on /api/ accept pages from these origins
+# (comma-separated `scheme://host[:port]`, `https://*.example.com` for subdomains, `*` for any site).
+# A page on this server itself is always allowed; requests without an Origin header (servers) are too.
+CHAT_ALLOWED_ORIGINS = env_list("CHAT_ALLOWED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
 
 LOGGING = {
     "version": 1,

@@ -13,5 +13,7 @@ def storefront(request: HttpRequest) -> HttpResponse:
         "categories": category_list(),
         "current_category": category,
         "addons": addon_list(category=category, limit=STOREFRONT_ADDONS),
+        # The widget is embedded as any third-party site would: one script tag naming this server.
+        "widget_server": f"{request.scheme}://{request.get_host()}",
     }
     return render(request, "marketplace/storefront.html", context)

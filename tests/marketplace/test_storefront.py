@@ -30,3 +30,11 @@ def test_storefront_escapes_text(client):
 
 def test_empty_storefront_says_how_to_fill_it(client):
     assert "load_demo_catalog" in client.get("/").content.decode()
+
+
+def test_storefront_embeds_the_widget_like_a_third_party_site(client, settings):
+    settings.ALLOWED_HOSTS = ["shop.example.org"]
+    page = client.get("/", HTTP_HOST="shop.example.org:8000").content.decode()
+    tag = ('<script src="http://shop.example.org:8000/static/chatbot/widget.js" '
+           'data-server="http://shop.example.org:8000" async></script>')
+    assert tag in page

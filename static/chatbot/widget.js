@@ -1,0 +1,610 @@
+/*! Add-on Concierge chat widget. One tag embeds it:
+ *  <script src="https://HOST/static/chatbot/widget.js" data-server="https://HOST" async></script>
+ *  Optional: data-title, data-accent (CSS colour), data-position (bottom-right | bottom-left),
+ *  data-locale (en, de, fr), data-greeting, data-examples ("need one|need two|need three").
+ *  Everything lives in a Shadow DOM so host-page styles cannot leak in or out. Server text is only
+ *  ever set with textContent; links and icons must be http(s). Protocol: README "Chat websocket API". */
+(function () {
+  "use strict";
+  if (window.__addonConcierge) return; // embedded twice: keep the first
+  window.__addonConcierge = true;
+
+  var script = document.currentScript ||
+    document.querySelector('script[src*="chatbot/widget.js"][data-server]') ||
+    document.querySelector('script[src*="chatbot/widget.js"]');
+  var data = (script && script.dataset) || {};
+
+  var STRINGS = {
+    en: {
+      title: "Add-on Concierge", online: "Finds add-ons for what you need", connecting: "Connecting…",
+      reconnecting: "Connection lost — reconnecting…", unreachable: "Can't reach the assistant right now. Retrying…",
+      open: "Open the add-on assistant", openUnread: "Open the add-on assistant (new reply)", close: "Close chat",
+      restart: "Start over", placeholder: "Describe what you need…", send: "Send", inputLabel: "Your message",
+      greeting: "Hi! Tell me what you'd like your browser to do, and I'll find add-ons for it.",
+      tryOne: "Try one of these:",
+      examples: ["My eyes hurt when I read at night", "Stop websites from tracking me", "Remember my passwords safely"],
+      view: "View add-on", up: "Good suggestion", down: "Not for me", upDone: "Thanks — noted.",
+      downDone: "Got it — I won't suggest it again.", notIt: "Not what I'm looking for", more: "Show more",
+      thatsIt: "That's it!", typing: "The assistant is typing", you: "You", assistant: "Assistant",
+      rated: "Rated {r} out of 5 by {n} people", unrated: "Not rated yet", users: "{n} users",
+      suggested: "{n} add-ons suggested: {names}", sending: "Sending when the connection is back…",
+      error: "Something went wrong; please try again.", messages: "Conversation", actions: "Quick replies"
+    },
+    de: {
+      title: "Add-on-Concierge", online: "Findet Add-ons für Ihr Anliegen", connecting: "Verbinde…",
+      reconnecting: "Verbindung verloren — verbinde neu…", unreachable: "Der Assistent ist gerade nicht erreichbar. Neuer Versuch…",
+      open: "Add-on-Assistent öffnen", openUnread: "Add-on-Assistent öffnen (neue Antwort)", close: "Chat schließen",
+      restart: "Neu beginnen", placeholder: "Beschreiben Sie, was Sie brauchen…", send: "Senden", inputLabel: "Ihre Nachricht",
+      greeting: "Hallo! Sagen Sie mir, was Ihr Browser können soll, und ich finde passende Add-ons.",
+      tryOne: "Zum Beispiel:",
+      examples: ["Meine Augen tun beim Lesen am Abend weh", "Websites sollen mich nicht verfolgen", "Passwörter sicher speichern"],
+      view: "Add-on ansehen", up: "Guter Vorschlag", down: "Nichts für mich", upDone: "Danke — notiert.",
+      downDone: "Verstanden — ich schlage es nicht wieder vor.", notIt: "Nicht das Richtige", more: "Mehr zeigen",
+      thatsIt: "Das ist es!", typing: "Der Assistent schreibt", you: "Sie", assistant: "Assistent",
+      rated: "Mit {r} von 5 bewertet von {n} Personen", unrated: "Noch nicht bewertet", users: "{n} Nutzer",
+      suggested: "{n} Add-ons vorgeschlagen: {names}", sending: "Wird gesendet, sobald die Verbindung zurück ist…",
+      error: "Etwas ist schiefgegangen; bitte erneut versuchen.", messages: "Unterhaltung", actions: "Schnellantworten"
+    },
+    fr: {
+      title: "Concierge des modules", online: "Trouve des modules pour vos besoins", connecting: "Connexion…",
+      reconnecting: "Connexion perdue — reconnexion…", unreachable: "L'assistant est injoignable pour le moment. Nouvel essai…",
+      open: "Ouvrir l'assistant des modules", openUnread: "Ouvrir l'assistant des modules (nouvelle réponse)",
+      close: "Fermer la discussion", restart: "Recommencer", placeholder: "Décrivez ce qu'il vous faut…",
+      send: "Envoyer", inputLabel: "Votre message",
+      greeting: "Bonjour ! Dites-moi ce que votre navigateur devrait faire, je trouve les modules qui conviennent.",
+      tryOne: "Par exemple :",
+      examples: ["J'ai mal aux yeux quand je lis le soir", "Empêcher les sites de me pister", "Garder mes mots de passe en sécurité"],
+      view: "Voir le module", up: "Bonne suggestion", down: "Pas pour moi", upDone: "Merci, c'est noté.",
+      downDone: "Compris, je ne le proposerai plus.", notIt: "Ce n'est pas ce que je cherche", more: "Voir plus",
+      thatsIt: "C'est ça !", typing: "L'assistant écrit", you: "Vous", assistant: "Assistant",
+      rated: "Noté {r} sur 5 par {n} personnes", unrated: "Pas encore noté", users: "{n} utilisateurs",
+      suggested: "{n} modules suggérés : {names}", sending: "Envoi dès le retour de la connexion…",
+      error: "Un problème est survenu ; réessayez.", messages: "Conversation", actions: "Réponses rapides"
+    }
+  };
+
+  // --- configuration from the script tag -------------------------------------------------------
+  var scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : location.origin;
+  var server = (data.server || scriptOrigin).replace(/\/+$/, "");
+  var wsUrl = server.replace(/^http(s?):\/\//i, function (_, s) { return "ws" + s + "://"; }) + "/ws/chat/";
+  var locale = data.locale || document.documentElement.lang || navigator.language || "en";
+  var T = STRINGS[locale.slice(0, 2).toLowerCase()] || STRINGS.en;
+  var title = data.title || T.title;
+  var accent = data.accent && window.CSS && CSS.supports("color", data.accent) ? data.accent : "#0060df";
+  var left = data.position === "bottom-left";
+  var examples = data.examples ? data.examples.split("|").map(function (s) { return s.trim(); }).filter(Boolean).slice(0, 3) : T.examples;
+  var storeKey = "addon-concierge:" + server;
+  var numbers = new Intl.NumberFormat(locale);
+  var compact = new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 1 });
+
+  function fmt(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+  function stored(key, value) {
+    try {
+      if (value === undefined) return localStorage.getItem(storeKey + ":" + key);
+      if (value === null) localStorage.removeItem(storeKey + ":" + key); else localStorage.setItem(storeKey + ":" + key, value);
+    } catch (e) { /* storage blocked (private mode, third-party rules): the chat still works for this page */ }
+    return null;
+  }
+  function safeUrl(value) {
+    try {
+      var url = new URL(String(value || ""));
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : "";
+    } catch (e) { return ""; }
+  }
+
+  // --- DOM helpers: text only, never markup ----------------------------------------------------
+  function h(tag, attrs, children) {
+    var el = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      var value = attrs[key];
+      if (value === null || value === undefined || value === false) return;
+      if (key === "text") el.textContent = value;
+      else if (key.slice(0, 2) === "on") el.addEventListener(key.slice(2), value);
+      else el.setAttribute(key, value === true ? "" : value);
+    });
+    (children || []).forEach(function (child) { if (child) el.appendChild(child); });
+    return el;
+  }
+  var ICONS = {
+    chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+    close: "M6 6l12 12M18 6L6 18",
+    send: "M4 12l16-8-6 16-3-6-7-2z",
+    restart: "M4 12a8 8 0 1 0 2.4-5.7M4 4v4h4",
+    up: "M7 10v10H4V10h3zm0 0l4-7a3 3 0 0 1 3 3v3h5a2 2 0 0 1 2 2.3l-1.3 7A2 2 0 0 1 16.7 20H7"
+  };
+  function icon(name, flip) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    if (flip) svg.setAttribute("class", "flip");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.appendChild(path);
+    return svg;
+  }
+
+  var CSS_TEXT = [
+    ":host{all:initial}",
+    "*{box-sizing:border-box}",
+    ".root{--accent:" + accent + ";--ink:#15141a;--muted:#5b5b66;--line:#e3e3ea;--soft:#f4f4f7;position:fixed;z-index:2147483000;bottom:20px;" + (left ? "left" : "right") + ":20px;font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:var(--ink);-webkit-font-smoothing:antialiased}",
+    "button,textarea{font:inherit;color:inherit}",
+    "svg{width:20px;height:20px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}",
+    "svg.flip{transform:rotate(180deg)}",
+    ".launcher{position:relative;width:60px;height:60px;border-radius:50%;border:0;background:var(--accent);color:#fff;cursor:pointer;display:grid;place-items:center;box-shadow:0 6px 20px rgba(0,0,0,.22),0 2px 6px rgba(0,0,0,.12);transition:transform .15s ease,box-shadow .15s ease}",
+    ".launcher:hover{transform:translateY(-2px);box-shadow:0 10px 26px rgba(0,0,0,.26)}",
+    ".launcher svg{width:28px;height:28px}",
+    ".launcher .chat{fill:currentColor;stroke:none}",
+    ".dot{position:absolute;top:4px;" + (left ? "left" : "right") + ":4px;width:14px;height:14px;border-radius:50%;background:#e22850;border:2px solid #fff}",
+    ":focus-visible{outline:3px solid var(--accent);outline-offset:2px}",
+    ".launcher:focus-visible{outline-color:#15141a}",
+    ".panel{position:absolute;bottom:76px;" + (left ? "left" : "right") + ":0;width:392px;height:min(640px,calc(100vh - 110px));display:flex;flex-direction:column;background:#fff;border-radius:16px;overflow:hidden;box-shadow:0 18px 50px rgba(0,0,0,.22),0 4px 12px rgba(0,0,0,.1);border:1px solid rgba(0,0,0,.06);animation:rise .18s ease-out}",
+    "@keyframes rise{from{opacity:0;transform:translateY(8px)}to{opacity:1;transform:none}}",
+    "[hidden]{display:none!important}",
+    "header{display:flex;align-items:center;gap:10px;padding:14px 12px 14px 16px;background:var(--accent);color:#fff}",
+    "header .who{flex:1;min-width:0}",
+    "header h2{margin:0;font-size:16px;font-weight:650;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
+    "header .status{font-size:12px;opacity:.9}",
+    ".icon-btn{width:34px;height:34px;border:0;border-radius:8px;background:transparent;color:inherit;cursor:pointer;display:grid;place-items:center}",
+    ".icon-btn:hover{background:rgba(255,255,255,.18)}",
+    "header .icon-btn:focus-visible{outline-color:#fff}",
+    ".log{flex:1;overflow-y:auto;padding:16px 14px 8px;background:var(--soft);scroll-behavior:smooth}",
+    ".msg{max-width:86%;margin:0 0 10px;padding:9px 12px;border-radius:14px;white-space:pre-wrap;overflow-wrap:anywhere}",
+    ".bot{background:#fff;border:1px solid var(--line);border-bottom-left-radius:4px}",
+    ".me{margin-left:auto;background:var(--accent);color:#fff;border-bottom-right-radius:4px}",
+    ".me.queued{opacity:.65}",
+    ".notice{margin:0 auto 10px;max-width:92%;padding:8px 12px;border-radius:10px;background:#fff4e5;color:#6b3d00;font-size:13px;text-align:center}",
+    ".examples{display:flex;flex-direction:column;align-items:flex-start;gap:6px;margin:0 0 12px}",
+    ".examples p{margin:0;font-size:12px;color:var(--muted)}",
+    ".chip{border:1px solid var(--accent);background:#fff;color:var(--accent);border-radius:999px;padding:6px 12px;cursor:pointer;text-align:left;transition:background .12s}",
+    ".chip:hover:not(:disabled){background:color-mix(in srgb,var(--accent) 10%,#fff)}",
+    ".chip:disabled{cursor:default;opacity:.5}",
+    ".chip[aria-pressed=true]{background:var(--accent);color:#fff;opacity:1}",
+    ".chips{display:flex;flex-wrap:wrap;gap:6px;margin:0 0 12px}",
+    ".cards{display:flex;flex-direction:column;gap:8px;margin:0 0 10px}",
+    ".card{display:flex;gap:10px;padding:12px;background:#fff;border:1px solid var(--line);border-radius:12px;box-shadow:0 1px 2px rgba(0,0,0,.04);transition:opacity .2s}",
+    ".card.down{opacity:.55}",
+    ".card img,.avatar{flex:none;width:44px;height:44px;border-radius:10px;object-fit:cover}",
+    ".avatar{display:grid;place-items:center;background:color-mix(in srgb,var(--accent) 14%,#fff);color:var(--accent);font-weight:700;font-size:19px}",
+    ".card .body{min-width:0;flex:1}",
+    ".card h3{margin:0;font-size:15px;font-weight:650;overflow-wrap:anywhere}",
+    ".meta{display:flex;flex-wrap:wrap;align-items:center;gap:4px 8px;margin:2px 0 4px;font-size:12px;color:var(--muted)}",
+    ".stars{position:relative;display:inline-block;font-size:13px;letter-spacing:1px;color:#d7d7db;line-height:1}",
+    ".stars span{position:absolute;left:0;top:0;overflow:hidden;white-space:nowrap;color:#f5a623}",
+    ".summary{margin:0 0 8px;font-size:13px;color:#3a3944;overflow-wrap:anywhere}",
+    ".row{display:flex;align-items:center;gap:6px;flex-wrap:wrap}",
+    ".view{display:inline-block;padding:5px 11px;border-radius:8px;background:var(--accent);color:#fff;text-decoration:none;font-size:13px;font-weight:600}",
+    ".view:hover{filter:brightness(1.1)}",
+    ".thumb{width:30px;height:30px;border:1px solid var(--line);border-radius:8px;background:#fff;color:var(--muted);cursor:pointer;display:grid;place-items:center}",
+    ".thumb svg{width:16px;height:16px}",
+    ".thumb:hover:not(:disabled){color:var(--accent);border-color:var(--accent)}",
+    ".thumb[aria-pressed=true]{background:var(--accent);border-color:var(--accent);color:#fff}",
+    ".thumb:disabled{cursor:default}",
+    ".noted{font-size:12px;color:#058b00}",
+    ".typing{display:inline-flex;gap:4px;padding:12px 14px;margin:0 0 10px;background:#fff;border:1px solid var(--line);border-radius:14px;border-bottom-left-radius:4px}",
+    ".typing i{width:7px;height:7px;border-radius:50%;background:#9e9ea8;animation:blink 1.2s infinite both}",
+    ".typing i:nth-child(2){animation-delay:.2s}.typing i:nth-child(3){animation-delay:.4s}",
+    "@keyframes blink{0%,80%,100%{opacity:.25;transform:translateY(0)}40%{opacity:1;transform:translateY(-3px)}}",
+    ".actions{display:flex;gap:6px;flex-wrap:wrap;padding:8px 12px 0;background:#fff;border-top:1px solid var(--line)}",
+    ".actions .chip{font-size:12.5px;padding:4px 9px;white-space:nowrap}",
+    "form{display:flex;align-items:flex-end;gap:8px;padding:10px 12px 12px;background:#fff}",
+    ".actions:not([hidden])+form{padding-top:8px}",
+    ".actions[hidden]+form{border-top:1px solid var(--line)}",
+    "textarea{flex:1;resize:none;max-height:110px;min-height:40px;padding:9px 12px;border:1px solid var(--line);border-radius:12px;background:var(--soft);outline:none}",
+    "textarea:focus{border-color:var(--accent);background:#fff;box-shadow:0 0 0 3px color-mix(in srgb,var(--accent) 20%,transparent)}",
+    ".send{width:40px;height:40px;flex:none;border:0;border-radius:12px;background:var(--accent);color:#fff;cursor:pointer;display:grid;place-items:center}",
+    ".send:disabled{opacity:.45;cursor:default}",
+    ".sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}",
+    "@media (max-width:479.98px){.root.open{inset:0}.root.open .launcher{display:none}.panel{position:fixed;inset:0;width:100%;height:100%;border-radius:0;border:0}}",
+    "@media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important;scroll-behavior:auto!important}}"
+  ].join("\n");
+
+  // --- the interface -----------------------------------------------------------------------------
+  var host = h("div", { id: "addon-concierge", "data-server": server });
+  var shadow = host.attachShadow({ mode: "open" });
+  if (shadow.adoptedStyleSheets !== undefined && window.CSSStyleSheet && CSSStyleSheet.prototype.replaceSync) {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS_TEXT); // constructed sheets also work under a strict style-src CSP
+    shadow.adoptedStyleSheets = [sheet];
+  } else {
+    shadow.appendChild(h("style", { text: CSS_TEXT }));
+  }
+
+  var dot = h("span", { "class": "dot", hidden: true });
+  var launcher = h("button", { "class": "launcher", type: "button", "aria-label": T.open, "aria-expanded": "false",
+    "aria-controls": "ac-panel", onclick: function () { toggle(); } }, [icon("chat"), dot]);
+  launcher.firstChild.setAttribute("class", "chat");
+  var statusEl = h("div", { "class": "status", role: "status", text: T.online });
+  var log = h("div", { "class": "log", role: "log", "aria-label": T.messages, tabindex: "0" });
+  var live = h("div", { "class": "sr", "aria-live": "polite", "aria-atomic": "false" });
+  var input = h("textarea", { rows: "1", maxlength: "1000", placeholder: T.placeholder, "aria-label": T.inputLabel, enterkeyhint: "send" });
+  var sendBtn = h("button", { "class": "send", type: "submit", "aria-label": T.send, title: T.send }, [icon("send")]);
+  var actions = h("div", { "class": "actions", role: "group", "aria-label": T.actions, hidden: true }, [
+    h("button", { "class": "chip", type: "button", text: T.notIt,
+      onclick: function () { act({ type: "feedback", value: "unsatisfied" }, T.notIt); } }),
+    h("button", { "class": "chip", type: "button", text: T.more, onclick: function () { act({ type: "more" }, T.more); } }),
+    h("button", { "class": "chip", type: "button", text: T.thatsIt,
+      onclick: function () { act({ type: "feedback", value: "satisfied" }, T.thatsIt); } })
+  ]);
+  var form = h("form", { onsubmit: function (event) { event.preventDefault(); submit(); } }, [input, sendBtn]);
+  var panel = h("section", { "class": "panel", id: "ac-panel", role: "dialog", "aria-modal": "false",
+    "aria-labelledby": "ac-title", hidden: true }, [
+    h("header", {}, [
+      h("div", { "class": "who" }, [h("h2", { id: "ac-title", text: title }), statusEl]),
+      h("button", { "class": "icon-btn", type: "button", "aria-label": T.restart, title: T.restart, onclick: restart }, [icon("restart")]),
+      h("button", { "class": "icon-btn", type: "button", "aria-label": T.close, title: T.close, onclick: function () { toggle(false); } }, [icon("close")])
+    ]),
+    log, actions, form, live
+  ]);
+  var root = h("div", { "class": "root" }, [panel, launcher]);
+  shadow.appendChild(root);
+
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); submit(); }
+  });
+  input.addEventListener("input", function () {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight + 2, 110) + "px";
+  });
+  root.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && !panel.hidden) { event.stopPropagation(); toggle(false); }
+  });
+
+  // --- conversation state ----------------------------------------------------------------------
+  var ws = null, attempts = 0, everOpened = false, connectedOnce = false, reconnectTimer = null;
+  var sessionId = stored("session");
+  var outbox = [];          // frames typed while offline, sent once the session is back
+  var pending = [];         // one entry per frame sent: the server answers each with exactly one done or error
+  var turns = {};           // turn number -> its elements
+  var questions = {};       // question id -> {options, chips}
+  var cardsBySlug = {};     // slug -> card elements, to reflect thumbs
+  var votes = {};           // slug -> "up" | "down"
+  var typing = null, lastCardsTurn = 0, closed = false;
+
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+  function reveal(el) { // new cards: start reading at the visitor's words, not at the last card
+    log.scrollTop += el.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;
+  }
+  function announce(text) {
+    live.appendChild(h("p", { text: text }));
+    while (live.childNodes.length > 4) live.removeChild(live.firstChild);
+  }
+  function setStatus(text) { statusEl.textContent = text; }
+  function add(el) {
+    var nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+    log.insertBefore(el, typing && typing.parentNode === log ? typing : null);
+    if (nearBottom || el.classList.contains("me")) scrollDown();
+    return el;
+  }
+
+  function greet() {
+    add(h("p", { "class": "msg bot", text: data.greeting || T.greeting }));
+    add(h("div", { "class": "examples" }, [h("p", { text: T.tryOne })].concat(examples.map(function (need) {
+      return h("button", { "class": "chip example", type: "button", text: need, onclick: function () { say(need); } });
+    }))));
+  }
+  function clearLog() {
+    while (log.firstChild) log.removeChild(log.firstChild);
+    turns = {}; questions = {}; cardsBySlug = {}; votes = {}; lastCardsTurn = 0; closed = false; typing = null;
+    greet();
+  }
+
+  function setBusy(on) {
+    if (on && !typing) {
+      typing = h("div", { "class": "typing", role: "img", "aria-label": T.typing }, [h("i"), h("i"), h("i")]);
+      log.appendChild(typing);
+      scrollDown();
+    } else if (!on && typing) {
+      typing.remove();
+      typing = null;
+    }
+    sendBtn.disabled = on;
+    updateActions();
+  }
+  function updateActions() {
+    actions.hidden = !lastCardsTurn || closed;
+    Array.prototype.forEach.call(actions.children, function (button) { button.disabled = pending.length > 0; });
+  }
+
+  function turnEl(turn) {
+    if (!turns[turn]) {
+      var text = h("p", { "class": "msg bot", hidden: true });
+      var el = h("div", { "class": "turn", "data-turn": String(turn) }, [text]);
+      turns[turn] = { el: add(el), text: text, cards: null, question: null };
+    }
+    return turns[turn];
+  }
+  function showText(turn, text, append) {
+    var t = turnEl(turn);
+    t.text.textContent = append ? t.text.textContent + text : text;
+    t.text.hidden = !t.text.textContent;
+    if (log.scrollHeight - log.scrollTop - log.clientHeight < 160) scrollDown();
+  }
+
+  function stars(rating) {
+    var outer = h("span", { "class": "stars", "aria-hidden": "true", text: "★★★★★" });
+    var inner = h("span", { text: "★★★★★" });
+    inner.style.width = Math.max(0, Math.min(100, rating / 5 * 100)) + "%";
+    outer.appendChild(inner);
+    return outer;
+  }
+  function avatar(name) {
+    return h("span", { "class": "avatar", "aria-hidden": "true", text: (String(name).trim().charAt(0) || "?").toUpperCase() });
+  }
+  function card(c) {
+    var name = String(c.name || c.slug || "");
+    var slug = String(c.slug || "");
+    var src = safeUrl(c.icon_url), link = safeUrl(c.url);
+    var pic = src ? h("img", { src: src, alt: "", width: "44", height: "44", loading: "lazy", referrerpolicy: "no-referrer" }) : avatar(name);
+    if (src) pic.addEventListener("error", function () { if (pic.parentNode) pic.replaceWith(avatar(name)); });
+    var meta = [];
+    var rating = Number(c.rating), count = Number(c.rating_count) || 0;
+    if (c.rating !== null && c.rating !== undefined && !isNaN(rating) && count > 0) {
+      var label = fmt(T.rated, { r: rating.toFixed(1), n: numbers.format(count) });
+      meta.push(h("span", { "class": "rating", role: "img", "aria-label": label }, [
+        stars(rating), h("span", { "aria-hidden": "true", text: " " + rating.toFixed(1) + " (" + compact.format(count) + ")" })]));
+    } else {
+      meta.push(h("span", { text: T.unrated }));
+    }
+    if (Number(c.users) > 0) meta.push(h("span", { "class": "users", text: fmt(T.users, { n: compact.format(Number(c.users)) }) }));
+    var noted = h("span", { "class": "noted", role: "status" });
+    var up = h("button", { "class": "thumb up", type: "button", "aria-pressed": "false", "aria-label": T.up + ": " + name, title: T.up,
+      onclick: function () { vote(slug, "up"); } }, [icon("up")]);
+    var down = h("button", { "class": "thumb down", type: "button", "aria-pressed": "false", "aria-label": T.down + ": " + name, title: T.down,
+      onclick: function () { vote(slug, "down"); } }, [icon("up", true)]);
+    var row = h("div", { "class": "row" }, [
+      link ? h("a", { "class": "view", href: link, target: "_blank", rel: "noopener noreferrer", text: T.view, "aria-label": T.view + ": " + name }) : null,
+      up, down, noted
+    ]);
+    var el = h("article", { "class": "card", "data-slug": slug, "aria-label": name }, [pic, h("div", { "class": "body" }, [
+      h("h3", { "class": "name", text: name }),
+      h("div", { "class": "meta" }, meta),
+      c.summary ? h("p", { "class": "summary", text: String(c.summary) }) : null,
+      row
+    ])]);
+    (cardsBySlug[slug] = cardsBySlug[slug] || []).push({ el: el, up: up, down: down, noted: noted });
+    if (votes[slug]) markVote(slug, votes[slug], true);
+    return el;
+  }
+  function showCards(turn, cards) {
+    var t = turnEl(turn);
+    if (t.cards) t.cards.remove();
+    t.cards = h("div", { "class": "cards" }, cards.map(card));
+    t.el.insertBefore(t.cards, t.question);
+    lastCardsTurn = turn;
+    reveal(t.el.previousElementSibling || t.el);
+    updateActions();
+    return cards.map(function (c) { return String(c.name || ""); });
+  }
+  function showQuestion(turn, q) {
+    var id = String(q.question_id || q.id || "");
+    var t = turnEl(turn);
+    var chips = (q.options || []).map(function (option) {
+      var label = String(option.label || option.id);
+      return h("button", { "class": "chip option", type: "button", "aria-pressed": "false", "data-option": String(option.id), text: label,
+        onclick: function () { act({ type: "answer", question_id: id, option: String(option.id) }, label, id); } });
+    });
+    if (t.question) t.question.remove();
+    t.question = h("div", { "class": "question" }, [
+      q.text ? h("p", { "class": "msg bot", text: String(q.text) }) : null,
+      h("div", { "class": "chips", role: "group", "aria-label": String(q.text || T.actions) }, chips)
+    ]);
+    t.el.appendChild(t.question);
+    questions[id] = { options: q.options || [], chips: chips, open: true };
+    scrollDown();
+  }
+  function closeQuestions(answered, option) {
+    Object.keys(questions).forEach(function (id) {
+      var q = questions[id];
+      if (!q.open) return;
+      q.open = false;
+      q.chips.forEach(function (chip) {
+        chip.disabled = true;
+        if (id === answered && chip.getAttribute("data-option") === option) chip.setAttribute("aria-pressed", "true");
+      });
+    });
+  }
+  function optionLabel(questionId, optionId) {
+    var q = questions[questionId];
+    var found = q && q.options.filter(function (o) { return String(o.id) === optionId; })[0];
+    return found ? String(found.label) : optionId;
+  }
+
+  function markVote(slug, value, recorded) {
+    votes[slug] = value;
+    (cardsBySlug[slug] || []).forEach(function (c) {
+      c.up.setAttribute("aria-pressed", String(value === "up"));
+      c.down.setAttribute("aria-pressed", String(value === "down"));
+      c.up.disabled = c.down.disabled = true;
+      c.el.classList.toggle("down", value === "down");
+      if (recorded) c.noted.textContent = value === "up" ? T.upDone : T.downDone;
+    });
+  }
+
+  function visitor(text, queued) {
+    add(h("p", { "class": "msg me" + (queued ? " queued" : ""), text: text }));
+  }
+  function notice(text) { add(h("p", { "class": "notice", role: "alert", text: text })); }
+
+  // --- replaying a resumed conversation ------------------------------------------------------------
+  function replay(messages) {
+    clearLog();
+    messages.forEach(function (m) {
+      if (m.role === "assistant") {
+        if (m.text) showText(m.turn, String(m.text));
+        if (m.cards && m.cards.length) showCards(m.turn, m.cards);
+        if (m.question) showQuestion(m.turn, m.question);
+        closed = false;
+        return;
+      }
+      var fb = m.feedback || {};
+      if (m.kind === "reset") clearLog();
+      else if (m.kind === "feedback" && fb.slug) markVote(String(fb.slug), fb.value, true);
+      else {
+        var q = m.question || {};
+        var text = m.kind === "answer" ? optionLabel(String(q.id), String(q.option)) :
+          m.kind === "more" ? T.more : fb.value === "satisfied" ? T.thatsIt : fb.value === "unsatisfied" ? T.notIt : String(m.text || "");
+        closeQuestions(q.id && String(q.id), q.option && String(q.option));
+        visitor(text);
+        if (fb.value === "satisfied") closed = true;
+      }
+    });
+    updateActions();
+    scrollDown();
+  }
+
+  // --- the websocket ---------------------------------------------------------------------------
+  function connect() {
+    if (ws && ws.readyState <= 1) return;
+    clearTimeout(reconnectTimer);
+    setStatus(attempts ? failing() : T.connecting);
+    var url = wsUrl + (sessionId ? "?session=" + encodeURIComponent(sessionId) : "");
+    var socket;
+    try { socket = new WebSocket(url); } catch (e) { return schedule(); }
+    ws = socket;
+    socket.onmessage = function (event) {
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      if (frame && typeof frame.type === "string") handle(frame);
+    };
+    socket.onclose = function () {
+      if (ws !== socket) return;
+      ws = null;
+      if (pending.length) { pending = []; setBusy(false); }
+      schedule();
+    };
+  }
+  function failing() { return connectedOnce && attempts <= 2 ? T.reconnecting : T.unreachable; }
+  function schedule() {
+    attempts += 1;
+    setStatus(failing());
+    var delay = Math.min(30000, 500 * Math.pow(2, attempts)) * (0.75 + Math.random() * 0.5);
+    reconnectTimer = setTimeout(connect, delay);
+  }
+  window.addEventListener("online", function () { if (everOpened && !ws) { attempts = 0; connect(); } });
+
+  function send(frame, onDone) {
+    pending.push(onDone || null);
+    ws.send(JSON.stringify(frame));
+    setBusy(true);
+  }
+  function deliver(frame, onDone) {
+    if (ws && ws.readyState === 1 && sessionId) return send(frame, onDone);
+    outbox.push([frame, onDone]);
+    announce(T.sending);
+    if (!ws) { attempts = 0; connect(); }
+  }
+
+  function handle(frame) {
+    switch (frame.type) {
+      case "session":
+        attempts = 0;
+        connectedOnce = true;
+        setStatus(T.online);
+        if (!frame.resumed && sessionId && sessionId !== frame.session_id) clearLog(); // the server forgot us
+        sessionId = String(frame.session_id);
+        stored("session", sessionId);
+        outbox.splice(0).forEach(function (item) { send(item[0], item[1]); });
+        Array.prototype.forEach.call(log.querySelectorAll(".queued"), function (el) { el.classList.remove("queued"); });
+        break;
+      case "history":
+        replay(frame.messages || []);
+        break;
+      case "cards":
+        var names = showCards(frame.turn, frame.cards || []);
+        if (names.length) announce(fmt(T.suggested, { n: names.length, names: names.join(", ") }));
+        unread();
+        break;
+      case "token":
+        showText(frame.turn, String(frame.text || ""), true);
+        break;
+      case "reply":
+        showText(frame.turn, String(frame.text || ""));
+        if (frame.text) announce(T.assistant + ": " + frame.text);
+        unread();
+        break;
+      case "question":
+        showQuestion(frame.turn, frame);
+        announce(String(frame.text || ""));
+        unread();
+        break;
+      case "done":
+      case "error":
+        var onDone = pending.shift();
+        if (frame.type === "error") notice(String(frame.message || T.error));
+        else if (onDone) onDone();
+        setBusy(pending.length > 0);
+        break;
+    }
+  }
+
+  // --- what the visitor does ------------------------------------------------------------------
+  function act(frame, label, answered) {
+    if (pending.length) return;
+    closeQuestions(answered, frame.option);
+    visitor(label, !ws || ws.readyState !== 1);
+    if (frame.type === "feedback" && frame.value === "satisfied") {
+      deliver(frame, function () { closed = true; updateActions(); });
+    } else {
+      deliver(frame);
+    }
+  }
+  function say(text) {
+    text = text.trim();
+    if (!text || pending.length) return;
+    act({ type: "message", text: text.slice(0, 1000) }, text);
+  }
+  function submit() {
+    if (pending.length) return;
+    var text = input.value;
+    if (!text.trim()) return;
+    input.value = "";
+    input.style.height = "";
+    say(text);
+  }
+  function vote(slug, value) {
+    markVote(slug, value, false);
+    deliver({ type: "feedback", slug: slug, value: value }, function () { markVote(slug, value, true); });
+  }
+  function restart() {
+    clearLog();
+    if (ws && ws.readyState === 1) send({ type: "reset" });
+    input.focus();
+  }
+  function unread() {
+    if (panel.hidden) {
+      dot.hidden = false;
+      launcher.setAttribute("aria-label", T.openUnread);
+    }
+  }
+  function toggle(open, restoring) {
+    if (open === undefined) open = panel.hidden;
+    panel.hidden = !open;
+    root.classList.toggle("open", open);
+    launcher.setAttribute("aria-expanded", String(open));
+    try { sessionStorage.setItem(storeKey + ":open", open ? "1" : ""); } catch (e) { /* storage blocked */ }
+    if (open) {
+      dot.hidden = true;
+      launcher.setAttribute("aria-label", T.open);
+      if (!everOpened) { everOpened = true; connect(); }
+      else if (!ws) { attempts = 0; connect(); }
+      scrollDown();
+      if (!restoring) input.focus();
+    } else {
+      launcher.focus();
+    }
+  }
+
+  clearLog();
+  function mount() {
+    document.body.appendChild(host);
+    var wasOpen = false;
+    try { wasOpen = sessionStorage.getItem(storeKey + ":open") === "1"; } catch (e) { /* storage blocked */ }
+    if (wasOpen) toggle(true, true);
+    else if (sessionId) { everOpened = true; connect(); } // resume quietly so replies show as unread
+  }
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+})();
