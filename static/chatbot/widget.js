@@ -1,4 +1,4 @@
-/*! Add-on Concierge chat widget. One tag embeds it:
+/*! Add-on Concierge chat widget (ASCII only: host pages may decode it in any charset). One tag embeds it:
  *  <script src="https://HOST/static/chatbot/widget.js" data-server="https://HOST" async></script>
  *  Optional: data-title, data-accent (CSS colour), data-position (bottom-right | bottom-left),
  *  data-locale (en, de, fr), data-greeting, data-examples ("need one|need two|need three").
@@ -16,50 +16,50 @@
 
   var STRINGS = {
     en: {
-      title: "Add-on Concierge", online: "Finds add-ons for what you need", connecting: "Connecting…",
-      reconnecting: "Connection lost — reconnecting…", unreachable: "Can't reach the assistant right now. Retrying…",
+      title: "Add-on Concierge", online: "Finds add-ons for what you need", connecting: "Connecting\u2026",
+      reconnecting: "Connection lost \u2014 reconnecting\u2026", unreachable: "Can't reach the assistant right now. Retrying\u2026",
       open: "Open the add-on assistant", openUnread: "Open the add-on assistant (new reply)", close: "Close chat",
-      restart: "Start over", placeholder: "Describe what you need…", send: "Send", inputLabel: "Your message",
+      restart: "Start over", placeholder: "Describe what you need\u2026", send: "Send", inputLabel: "Your message",
       greeting: "Hi! Tell me what you'd like your browser to do, and I'll find add-ons for it.",
       tryOne: "Try one of these:",
       examples: ["My eyes hurt when I read at night", "Stop websites from tracking me", "Remember my passwords safely"],
-      view: "View add-on", up: "Good suggestion", down: "Not for me", upDone: "Thanks — noted.",
-      downDone: "Got it — I won't suggest it again.", notIt: "Not what I'm looking for", more: "Show more",
+      view: "View add-on", up: "Good suggestion", down: "Not for me", upDone: "Thanks \u2014 noted.",
+      downDone: "Got it \u2014 I won't suggest it again.", notIt: "Not what I'm looking for", more: "Show more",
       thatsIt: "That's it!", typing: "The assistant is typing", you: "You", assistant: "Assistant",
       rated: "Rated {r} out of 5 by {n} people", unrated: "Not rated yet", users: "{n} users",
-      suggested: "{n} add-ons suggested: {names}", sending: "Sending when the connection is back…",
+      suggested: "{n} add-ons suggested: {names}", sending: "Sending when the connection is back\u2026",
       error: "Something went wrong; please try again.", messages: "Conversation", actions: "Quick replies"
     },
     de: {
-      title: "Add-on-Concierge", online: "Findet Add-ons für Ihr Anliegen", connecting: "Verbinde…",
-      reconnecting: "Verbindung verloren — verbinde neu…", unreachable: "Der Assistent ist gerade nicht erreichbar. Neuer Versuch…",
-      open: "Add-on-Assistent öffnen", openUnread: "Add-on-Assistent öffnen (neue Antwort)", close: "Chat schließen",
-      restart: "Neu beginnen", placeholder: "Beschreiben Sie, was Sie brauchen…", send: "Senden", inputLabel: "Ihre Nachricht",
-      greeting: "Hallo! Sagen Sie mir, was Ihr Browser können soll, und ich finde passende Add-ons.",
+      title: "Add-on-Concierge", online: "Findet Add-ons f\u00fcr Ihr Anliegen", connecting: "Verbinde\u2026",
+      reconnecting: "Verbindung verloren \u2014 verbinde neu\u2026", unreachable: "Der Assistent ist gerade nicht erreichbar. Neuer Versuch\u2026",
+      open: "Add-on-Assistent \u00f6ffnen", openUnread: "Add-on-Assistent \u00f6ffnen (neue Antwort)", close: "Chat schlie\u00dfen",
+      restart: "Neu beginnen", placeholder: "Beschreiben Sie, was Sie brauchen\u2026", send: "Senden", inputLabel: "Ihre Nachricht",
+      greeting: "Hallo! Sagen Sie mir, was Ihr Browser k\u00f6nnen soll, und ich finde passende Add-ons.",
       tryOne: "Zum Beispiel:",
-      examples: ["Meine Augen tun beim Lesen am Abend weh", "Websites sollen mich nicht verfolgen", "Passwörter sicher speichern"],
-      view: "Add-on ansehen", up: "Guter Vorschlag", down: "Nichts für mich", upDone: "Danke — notiert.",
-      downDone: "Verstanden — ich schlage es nicht wieder vor.", notIt: "Nicht das Richtige", more: "Mehr zeigen",
+      examples: ["Meine Augen tun beim Lesen am Abend weh", "Websites sollen mich nicht verfolgen", "Passw\u00f6rter sicher speichern"],
+      view: "Add-on ansehen", up: "Guter Vorschlag", down: "Nichts f\u00fcr mich", upDone: "Danke \u2014 notiert.",
+      downDone: "Verstanden \u2014 ich schlage es nicht wieder vor.", notIt: "Nicht das Richtige", more: "Mehr zeigen",
       thatsIt: "Das ist es!", typing: "Der Assistent schreibt", you: "Sie", assistant: "Assistent",
       rated: "Mit {r} von 5 bewertet von {n} Personen", unrated: "Noch nicht bewertet", users: "{n} Nutzer",
-      suggested: "{n} Add-ons vorgeschlagen: {names}", sending: "Wird gesendet, sobald die Verbindung zurück ist…",
+      suggested: "{n} Add-ons vorgeschlagen: {names}", sending: "Wird gesendet, sobald die Verbindung zur\u00fcck ist\u2026",
       error: "Etwas ist schiefgegangen; bitte erneut versuchen.", messages: "Unterhaltung", actions: "Schnellantworten"
     },
     fr: {
-      title: "Concierge des modules", online: "Trouve des modules pour vos besoins", connecting: "Connexion…",
-      reconnecting: "Connexion perdue — reconnexion…", unreachable: "L'assistant est injoignable pour le moment. Nouvel essai…",
-      open: "Ouvrir l'assistant des modules", openUnread: "Ouvrir l'assistant des modules (nouvelle réponse)",
-      close: "Fermer la discussion", restart: "Recommencer", placeholder: "Décrivez ce qu'il vous faut…",
+      title: "Concierge des modules", online: "Trouve des modules pour vos besoins", connecting: "Connexion\u2026",
+      reconnecting: "Connexion perdue \u2014 reconnexion\u2026", unreachable: "L'assistant est injoignable pour le moment. Nouvel essai\u2026",
+      open: "Ouvrir l'assistant des modules", openUnread: "Ouvrir l'assistant des modules (nouvelle r\u00e9ponse)",
+      close: "Fermer la discussion", restart: "Recommencer", placeholder: "D\u00e9crivez ce qu'il vous faut\u2026",
       send: "Envoyer", inputLabel: "Votre message",
       greeting: "Bonjour ! Dites-moi ce que votre navigateur devrait faire, je trouve les modules qui conviennent.",
       tryOne: "Par exemple :",
-      examples: ["J'ai mal aux yeux quand je lis le soir", "Empêcher les sites de me pister", "Garder mes mots de passe en sécurité"],
-      view: "Voir le module", up: "Bonne suggestion", down: "Pas pour moi", upDone: "Merci, c'est noté.",
+      examples: ["J'ai mal aux yeux quand je lis le soir", "Emp\u00eacher les sites de me pister", "Garder mes mots de passe en s\u00e9curit\u00e9"],
+      view: "Voir le module", up: "Bonne suggestion", down: "Pas pour moi", upDone: "Merci, c'est not\u00e9.",
       downDone: "Compris, je ne le proposerai plus.", notIt: "Ce n'est pas ce que je cherche", more: "Voir plus",
-      thatsIt: "C'est ça !", typing: "L'assistant écrit", you: "Vous", assistant: "Assistant",
-      rated: "Noté {r} sur 5 par {n} personnes", unrated: "Pas encore noté", users: "{n} utilisateurs",
-      suggested: "{n} modules suggérés : {names}", sending: "Envoi dès le retour de la connexion…",
-      error: "Un problème est survenu ; réessayez.", messages: "Conversation", actions: "Réponses rapides"
+      thatsIt: "C'est \u00e7a !", typing: "L'assistant \u00e9crit", you: "Vous", assistant: "Assistant",
+      rated: "Not\u00e9 {r} sur 5 par {n} personnes", unrated: "Pas encore not\u00e9", users: "{n} utilisateurs",
+      suggested: "{n} modules sugg\u00e9r\u00e9s : {names}", sending: "Envoi d\u00e8s le retour de la connexion\u2026",
+      error: "Un probl\u00e8me est survenu ; r\u00e9essayez.", messages: "Conversation", actions: "R\u00e9ponses rapides"
     }
   };
 
@@ -325,8 +325,8 @@
   }
 
   function stars(rating) {
-    var outer = h("span", { "class": "stars", "aria-hidden": "true", text: "★★★★★" });
-    var inner = h("span", { text: "★★★★★" });
+    var outer = h("span", { "class": "stars", "aria-hidden": "true", text: "\u2605\u2605\u2605\u2605\u2605" });
+    var inner = h("span", { text: "\u2605\u2605\u2605\u2605\u2605" });
     inner.style.width = Math.max(0, Math.min(100, rating / 5 * 100)) + "%";
     outer.appendChild(inner);
     return outer;
