@@ -6,9 +6,18 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test migrate clean
+.PHONY: setup browser run test migrate clean
 
-setup: $(STAMP)
+setup: $(STAMP) browser
+
+# The browser tests drive Debian's chromium (no Playwright download); install it when it is missing.
+browser:
+	@if [ -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ] || command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else \
+		echo "chromium not found: run 'sudo apt-get install chromium' (or set CHROMIUM_PATH); browser tests skip without it"; \
+	fi
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
