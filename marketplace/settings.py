@@ -154,6 +154,28 @@ LLM_MAX_NEW_TOKENS = int(os.environ.get("LLM_MAX_NEW_TOKENS", "120"))
 LLM_MAX_CONCURRENT = int(os.environ.get("LLM_MAX_CONCURRENT", "1"))  # generations at once per process
 LLM_MAX_QUEUE = int(os.environ.get("LLM_MAX_QUEUE", "4"))  # waiting beyond this falls back to the template
 
+# Fine-tuning (QLoRA): the base model is LLM_MODEL; datasets, adapters and merged exports live under TRAINING_DIR.
+TRAINING_DIR = Path(os.environ.get("TRAINING_DIR", VAR_DIR / "training"))
+TRAINING_LOAD_IN_4BIT = env_bool("TRAINING_LOAD_IN_4BIT", True)  # NF4 + double quantisation via bitsandbytes
+TRAINING_LORA_R = int(os.environ.get("TRAINING_LORA_R", "8"))
+TRAINING_LORA_ALPHA = int(os.environ.get("TRAINING_LORA_ALPHA", "16"))
+TRAINING_LORA_DROPOUT = float(os.environ.get("TRAINING_LORA_DROPOUT", "0.05"))
+TRAINING_TARGET_MODULES = env_list("TRAINING_TARGET_MODULES", "q_proj,k_proj,v_proj,o_proj")
+TRAINING_GRADIENT_CHECKPOINTING = env_bool("TRAINING_GRADIENT_CHECKPOINTING", True)
+TRAINING_MAX_SEQ_LENGTH = int(os.environ.get("TRAINING_MAX_SEQ_LENGTH", "384"))
+TRAINING_LEARNING_RATE = float(os.environ.get("TRAINING_LEARNING_RATE", "2e-4"))
+TRAINING_EPOCHS = int(os.environ.get("TRAINING_EPOCHS", "1"))
+TRAINING_MAX_STEPS = int(os.environ.get("TRAINING_MAX_STEPS", "0"))  # 0: the epochs decide
+TRAINING_BATCH_SIZE = int(os.environ.get("TRAINING_BATCH_SIZE", "4"))
+TRAINING_GRAD_ACCUMULATION = int(os.environ.get("TRAINING_GRAD_ACCUMULATION", "4"))
+TRAINING_WARMUP_STEPS = int(os.environ.get("TRAINING_WARMUP_STEPS", "10"))
+TRAINING_SEED = int(os.environ.get("TRAINING_SEED", "42"))
+TRAINING_VALIDATION_FRACTION = float(os.environ.get("TRAINING_VALIDATION_FRACTION", "0.1"))
+TRAINING_EVAL_EXAMPLES = int(os.environ.get("TRAINING_EVAL_EXAMPLES", "64"))  # validation examples for the loss
+TRAINING_GROUNDED_SAMPLES = int(os.environ.get("TRAINING_GROUNDED_SAMPLES", "16"))  # held-out needs answered
+TRAINING_MERGE = env_bool("TRAINING_MERGE", False)  # also export base + adapter merged into one model folder
+TRAINING_ACTIVE_VERSION_TTL = float(os.environ.get("TRAINING_ACTIVE_VERSION_TTL", "5"))  # seconds between lookups
+
 # Chat.
 CHAT_RATE_LIMIT = int(os.environ.get("CHAT_RATE_LIMIT", "20"))  # frames per window per connection
 CHAT_RATE_WINDOW = float(os.environ.get("CHAT_RATE_WINDOW", "10"))  # seconds

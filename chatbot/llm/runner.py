@@ -43,11 +43,17 @@ class ReplyEvent:
 
 
 def active_model() -> tuple[str, str]:
-    """The (model, adapter) replies are written with.
+    """The (model, adapter) replies are written with: the promoted ModelVersion, else the settings.
 
-    The fine-tuning work plugs its promoted ModelVersion lookup in here; until then, the settings.
+    A deployment that sets LLM_ADAPTER pins its adapter and promotions do not change it. The lookup
+    is cached for TRAINING_ACTIVE_VERSION_TTL seconds; load_backend keeps one backend per (model,
+    adapter), so a promotion or rollback is served from the next reply on, without a restart.
     """
-    return settings.LLM_MODEL, settings.LLM_ADAPTER
+    if settings.LLM_ADAPTER:
+        return settings.LLM_MODEL, settings.LLM_ADAPTER
+    from chatbot.training.selectors import model_version_serving  # keeps chatbot.llm free of model imports
+
+    return model_version_serving() or (settings.LLM_MODEL, "")
 
 
 def get_backend() -> LLMBackend:
