@@ -437,7 +437,6 @@
         if (m.text) showText(m.turn, String(m.text));
         if (m.cards && m.cards.length) showCards(m.turn, m.cards);
         if (m.question) showQuestion(m.turn, m.question);
-        closed = false;
         return;
       }
       var fb = m.feedback || {};
@@ -449,7 +448,7 @@
           m.kind === "more" ? T.more : fb.value === "satisfied" ? T.thatsIt : fb.value === "unsatisfied" ? T.notIt : String(m.text || "");
         closeQuestions(q.id && String(q.id), q.option && String(q.option));
         visitor(text);
-        if (fb.value === "satisfied") closed = true;
+        closed = fb.value === "satisfied";
       }
     });
     updateActions();
@@ -546,6 +545,7 @@
     if (pending.length) return;
     closeQuestions(answered, frame.option);
     visitor(label, !ws || ws.readyState !== 1);
+    closed = false;
     if (frame.type === "feedback" && frame.value === "satisfied") {
       deliver(frame, function () { closed = true; updateActions(); });
     } else {
@@ -571,7 +571,7 @@
   }
   function restart() {
     clearLog();
-    if (ws && ws.readyState === 1) send({ type: "reset" });
+    if (sessionId) deliver({ type: "reset" });
     input.focus();
   }
   function unread() {

@@ -105,6 +105,26 @@ def test_cards_then_streamed_reply_with_typing_indicator(scripted, page):
     assert server.sent()[-1] == {"type": "feedback", "value": "satisfied"}
     server.push({"type": "done", "turn": 3})
     expect(widget.root.locator(".actions")).to_be_hidden()
+    widget.root.get_by_role("button", name="Start over").click()
+    assert server.sent()[-1] == {"type": "reset"}
+    expect(widget.root.locator(".msg.me, .card")).to_have_count(0)
+    expect(widget.input).to_be_focused()
+
+
+def test_a_replayed_closed_conversation_offers_no_quick_replies(scripted, page):
+    widget, server = scripted
+    server.push({"type": "history", "messages": [
+        {"turn": 1, "role": "visitor", "kind": "message", "text": "dark pages"},
+        {"turn": 1, "role": "assistant", "kind": "reply", "text": "Try Night Owl.", "cards": [CARD]},
+        {"turn": 2, "role": "visitor", "kind": "feedback", "feedback": {"value": "satisfied"}},
+        {"turn": 2, "role": "assistant", "kind": "reply", "text": "Glad it helped."},
+    ]})
+    expect(widget.root.locator(".msg.me")).to_have_text(["dark pages", "That's it!"])
+    expect(widget.root.locator(".actions")).to_be_hidden()
+    widget.say("and something for tabs")
+    server.push({"type": "cards", "turn": 3, "cards": [{**CARD, "slug": "tab-owl", "name": "Tab Owl"}]})
+    server.push({"type": "done", "turn": 3})
+    expect(widget.root.locator(".actions")).to_be_visible()
 
 
 def test_error_frames_are_shown_politely_as_text(scripted):
