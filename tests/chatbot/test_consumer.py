@@ -140,3 +140,18 @@ async def test_card_feedback_and_satisfied_are_stored(demo_catalog):
     outcome, feedback = await stored()
     assert outcome == "satisfied"
     assert {"slug": card["slug"], "value": "down"} in feedback and {"value": "satisfied"} in feedback
+
+
+async def test_every_client_frame_gets_exactly_one_done_or_error_in_order(demo_catalog):
+    """The widget matches acknowledgements to what it sent (README protocol section)."""
+    communicator, _ = await connect()
+    burst = [{"type": "message", "text": "dark mode for every site"}, {"type": "feedback", "slug": "x", "value": "up"},
+             "not json", {"type": "more"}, {"type": "tune", "params": {"temperature": 0.2}}]
+    for frame in burst:
+        await communicator.send_to(text_data=frame if isinstance(frame, str) else json.dumps(frame))
+    terminal = []
+    for _ in burst:
+        terminal.append((await until_done(communicator))[-1]["type"])
+    assert terminal == ["done", "done", "error", "done", "done"]
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
