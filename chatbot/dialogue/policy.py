@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from chatbot.dialogue.candidates import Candidate, Search
 from chatbot.dialogue.events import Answer, CardFeedback, Event, Message, More, Reset, Satisfied, Unsatisfied
-from chatbot.dialogue.questions import ANY, YES_NO_FACETS, choose_question
+from chatbot.dialogue.questions import ANY, YES_NO_FACETS, choose_question, settled
 from chatbot.dialogue.rewrite import LLMRewrite, Reading, is_new_need, read, refine, standalone_query
 from chatbot.dialogue.state import OPEN_SOURCE, Constraint, ConversationState, Option, Question
 from chatbot.retrieval.text import tokens
@@ -156,8 +156,10 @@ class Turn:
         state.unsatisfied, state.satisfied = True, False
         if not state.has_need():
             return noop()
+        drop_missed_lead(state)
         pool, relaxed = self.results(POOL_SIZE)
-        question = choose_question(pool, asked=state.asked_facets(), constraints=state.constraints,
+        asked, offered = settled(state.questions)
+        question = choose_question(pool, asked=asked, offered=offered, constraints=state.constraints,
                                    query=state.query, question_id=f"q{len(state.questions) + 1}")
         if question is None:
             return self.show(pool, relaxed=relaxed)
@@ -212,6 +214,21 @@ class Turn:
             return self.show(waiting, action="more")
         found, relaxed = self.results(RESULTS)
         return self.show(found, action="more", relaxed=relaxed)
+
+
+def drop_missed_lead(state: ConversationState) -> None:
+    """A quick reply whose cards the visitor just turned down stops narrowing the search.
+
+    On an open question (what it does, where, which shelf) the option picked was only the nearest of the
+    few offered; keeping it would steer every later pool, and the next question, towards the miss. A
+    yes/no answer (free, permissions) is a real preference and stays, as do the visitor's own words.
+    """
+    last = state.questions[-1] if state.questions else None
+    if (last is None or not last.answer_option or last.answer_text or last.facet in YES_NO_FACETS
+            or not state.steps or state.steps[-1].event != "Answer" or not state.steps[-1].cards):
+        return
+    option = last.option(last.answer_option)
+    state.constraints = [constraint for constraint in state.constraints if constraint not in option.constraints]
 
 
 def says_only(option: Option, reading: Reading) -> bool:

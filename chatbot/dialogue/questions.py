@@ -24,6 +24,10 @@ CATEGORY_FACET = "category"
 LICENSE = "license"
 PRIVACY = "privacy"
 YES_NO_FACETS = frozenset({LICENSE, PRIVACY})  # their first option is what "yes" means
+# Open-ended facets: a quick reply on them may only be the nearest of the options offered, so when its
+# cards miss, the facet is asked once more with other options (or for the visitor's own words).
+OPEN_FACETS = frozenset({FUNCTION, SITE})
+MAX_ASKS = 2
 
 TEXTS = {
     FUNCTION: "What should it mainly do?",
@@ -32,9 +36,10 @@ TEXTS = {
     LICENSE: "Does it need to be free and open source?",
     PRIVACY: "Should it avoid access to all websites?",
 }
-# How much an answer on each facet usually narrows a need: what an add-on does, or where, says more
-# than its shelf, and far more than its licence or permissions.
-WEIGHTS = {FUNCTION: 1.0, SITE: 0.9, CATEGORY_FACET: 0.5, LICENSE: 0.3, PRIVACY: 0.3}
+# How much an answer on each facet usually narrows a need: what an add-on does, and where it works, say
+# the most (a visitor who ignores the options answers them with their own specific words), its shelf
+# less, its licence or permissions far less.
+WEIGHTS = {FUNCTION: 1.0, SITE: 1.0, CATEGORY_FACET: 0.5, LICENSE: 0.3, PRIVACY: 0.3}
 MIN_OPTIONS = 2
 MAX_OPTIONS = 5
 LARGE_POOL = 6
@@ -228,12 +233,13 @@ def _site_options(candidates: list[Candidate], mentions: dict[str, set[str]], kn
     return _pick(ranked, len(candidates), make)
 
 
-def _category_options(candidates: list[Candidate], current: str) -> list[Option]:
+def _category_options(candidates: list[Candidate], current: str, known: set[str]) -> list[Option]:
+    """Shelves the pool spreads over, but not one the visitor's own words already name ("games")."""
     members: dict[str, set[str]] = {}
     names: dict[str, str] = {}
     for candidate in candidates:
         for index, slug in enumerate(candidate.categories):
-            if slug not in (current, CATCH_ALL):
+            if slug not in (current, CATCH_ALL) and not _names_known(slug, known):
                 members.setdefault(slug, set()).add(candidate.slug)
                 names[slug] = (candidate.category_names[index] if index < len(candidate.category_names)
                                else category_name(slug))
@@ -244,6 +250,11 @@ def _category_options(candidates: list[Candidate], current: str) -> list[Option]
         return Option(slug, label, (Constraint(CATEGORY, slug, label),))
 
     return _pick(ranked, len(candidates), make)
+
+
+def _names_known(category: str, known: set[str]) -> bool:
+    return any(stem(variant) in known for word in words(category_name(category))
+               for variant in (word, word.removesuffix("s")))
 
 
 def _yes_or_any(candidates: list[Candidate], yes: Option, belongs: Callable[[Candidate], bool]) -> list[Option]:
@@ -273,9 +284,28 @@ def _privacy_options(candidates: list[Candidate], applied: set[str]) -> list[Opt
     return _yes_or_any(candidates, yes, lambda candidate: not candidate.all_sites)
 
 
+def settled(questions: Iterable[Question]) -> tuple[set[str], set[str]]:
+    """The facets not to ask again, and the option ids already offered on the others.
+
+    A facet is settled once asked, except an open-ended one answered by a quick reply (the cards that
+    followed missed, or the policy would not be asking again), which may be asked MAX_ASKS times.
+    """
+    asks: Counter = Counter()
+    done: set[str] = set()
+    offered: set[str] = set()
+    for question in questions:
+        asks[question.facet] += 1
+        offered |= {option.id for option in question.options}
+        if (question.facet not in OPEN_FACETS or not question.answer_option or question.answer_text
+                or asks[question.facet] >= MAX_ASKS):
+            done.add(question.facet)
+    return done, offered
+
+
 def splits(candidates: list[Candidate], *, asked: set[str], constraints: list[Constraint],
-           query: str) -> list[Split]:
-    """Every facet not yet asked that can still split the pool, best first."""
+           query: str, offered: set[str] = frozenset()) -> list[Split]:
+    """Every facet not yet asked that can still split the pool, best first; options offered before are
+    not offered again."""
     if len(candidates) < MIN_OPTIONS:
         return []
     applied = {constraint.kind for constraint in constraints}
@@ -287,7 +317,7 @@ def splits(candidates: list[Candidate], *, asked: set[str], constraints: list[Co
     builders = {
         FUNCTION: lambda: _function_options(candidates, known | site_stems),
         SITE: lambda: _site_options(candidates, sites, known),
-        CATEGORY_FACET: lambda: _category_options(candidates, category),
+        CATEGORY_FACET: lambda: _category_options(candidates, category, known),
         LICENSE: lambda: _license_options(candidates, applied),
         PRIVACY: lambda: _privacy_options(candidates, applied),
     }
@@ -295,7 +325,7 @@ def splits(candidates: list[Candidate], *, asked: set[str], constraints: list[Co
     for facet, build in builders.items():
         if facet in asked:
             continue
-        options = tuple(build())
+        options = tuple(option for option in build() if option.id not in offered)
         score = quality(options, len(candidates)) * WEIGHTS[facet]
         if score > 0:
             found.append(Split(facet, options, score))
@@ -303,9 +333,9 @@ def splits(candidates: list[Candidate], *, asked: set[str], constraints: list[Co
 
 
 def choose_question(candidates: list[Candidate], *, asked: set[str], constraints: list[Constraint], query: str,
-                    question_id: str) -> Question | None:
+                    question_id: str, offered: set[str] = frozenset()) -> Question | None:
     """The single best question for this pool, or None when nothing splits it."""
-    found = splits(candidates, asked=asked, constraints=constraints, query=query)
+    found = splits(candidates, asked=asked, constraints=constraints, query=query, offered=offered)
     if not found:
         return None
     best = found[0]

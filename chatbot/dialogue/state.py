@@ -142,9 +142,6 @@ class ConversationState:
         """Drop the most recent constraint, the likeliest to have over-narrowed."""
         return self.constraints.pop() if self.constraints else None
 
-    def asked_facets(self) -> set[str]:
-        return {question.facet for question in self.questions}
-
     def question(self, question_id: str) -> Question | None:
         return next((question for question in self.questions if question.id == question_id), None)
 

@@ -5,7 +5,9 @@ import json
 from chatbot.dialogue.events import Answer, CardFeedback, Message, More, Reset, Satisfied, Unsatisfied
 from chatbot.dialogue.policy import decide
 from chatbot.dialogue.questions import CATEGORY_FACET, SITE
-from chatbot.dialogue.state import NO_ALL_SITES, ConversationState
+from chatbot.dialogue.state import FREE, NO_ALL_SITES, Constraint, ConversationState, Option
+
+FREE_ONLY = Constraint(FREE, "1", "free only")
 from tests.chatbot.dialogue.fakes import CATALOGUE, candidate, make_search
 
 SITES = [("youtube", "YouTube"), ("reddit", "Reddit"), ("github", "GitHub"), ("twitch", "Twitch")]
@@ -143,7 +145,18 @@ def test_rejecting_in_words_works_like_unsatisfied():
     assert decision.action == "ask" and state.unsatisfied and state.query == "dark mode"
 
 
-def test_the_same_facet_is_never_asked_twice():
+def test_a_quick_reply_whose_cards_missed_stops_narrowing_but_a_yes_no_answer_stays():
+    state, [_, asked] = run(Message("dark mode"), Unsatisfied())
+    option = asked.question.options[0]
+    state, [shown, _] = run(Answer(asked.question.id, option.id), Unsatisfied(), state=state)
+    assert shown.cards and not set(option.constraints) & set(state.constraints)
+    free = state.questions[0].__class__("q9", "license", "Free?", (Option("yes", "Yes", (FREE_ONLY,)),))
+    state.questions.append(free)
+    state, [_, _, _] = run(Answer("q9", "yes"), Unsatisfied(), More(), state=state)
+    assert FREE_ONLY in state.constraints
+
+
+def test_the_same_facet_is_never_asked_twice_without_a_quick_reply():
     _, decisions = run(Message("dark mode"), *[Unsatisfied()] * 6)
     facets = [decision.question.facet for decision in decisions if decision.question]
     assert facets and len(facets) == len(set(facets))

@@ -13,9 +13,10 @@ from chatbot.dialogue.questions import (
     TEXTS,
     choose_question,
     quality,
+    settled,
     splits,
 )
-from chatbot.dialogue.state import CATEGORY, NO_ALL_SITES, TERM, Constraint, Option
+from chatbot.dialogue.state import CATEGORY, NO_ALL_SITES, TERM, Constraint, Option, Question
 from tests.chatbot.dialogue.fakes import candidate
 
 
@@ -102,6 +103,38 @@ def test_a_facet_already_asked_is_never_asked_again():
     first = ask(pool, query="dark mode")
     second = ask(pool, asked={first.facet}, query="dark mode")
     assert second is None or second.facet != first.facet
+
+
+def question(facet, *, option="", text=""):
+    options = (Option(f"{facet}-a", "A"), Option(f"{facet}-b", "B"))
+    return Question(f"q-{facet}", facet, TEXTS[facet], options, answer_option=option, answer_text=text)
+
+
+def test_an_open_facet_answered_by_a_quick_reply_may_be_asked_once_more_with_other_options():
+    done, offered = settled([question(FUNCTION, option="function-a"), question(CATEGORY_FACET, option="category-a")])
+    assert done == {CATEGORY_FACET}
+    assert offered == {"function-a", "function-b", "category-a", "category-b"}
+    done, _ = settled([question(FUNCTION, option="function-a"), question(FUNCTION, option="function-b")])
+    assert done == {FUNCTION}
+
+
+@pytest.mark.parametrize("asked", [question(SITE, text="reddit"), question(SITE), question(LICENSE, option="x")])
+def test_a_facet_answered_in_words_left_unanswered_or_yes_no_is_settled(asked):
+    assert settled([asked])[0] == {asked.facet}
+
+
+def test_options_offered_before_are_not_offered_again():
+    pool = dark_modes()
+    first = ask(pool, query="dark mode")
+    again = choose_question(pool, asked=set(), offered={option.id for option in first.options}, constraints=[],
+                            query="dark mode", question_id="q2")
+    assert again is None or not {option.id for option in again.options} & {option.id for option in first.options}
+
+
+def test_a_category_the_visitor_already_named_is_not_offered():
+    assert ask(youtube_helpers(), asked={SITE, FUNCTION}, query="youtube").option("download-management")
+    named = ask(youtube_helpers(), asked={SITE, FUNCTION}, query="youtube downloads")
+    assert named is None or named.option("download-management") is None
 
 
 def test_an_applied_constraint_is_never_offered():
