@@ -249,14 +249,25 @@
     input.style.height = "auto";
     input.style.height = Math.min(input.scrollHeight + 2, 110) + "px";
   });
+  var fullScreen = window.matchMedia("(max-width: 479.98px)");
   root.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && !panel.hidden) { event.stopPropagation(); toggle(false); }
+    if (event.key === "Tab" && !panel.hidden && fullScreen.matches) trapFocus(event);
   });
+  function trapFocus(event) { // full screen, the page behind is covered: Tab cycles inside the panel
+    var items = Array.prototype.filter.call(panel.querySelectorAll("button, a[href], textarea, [tabindex='0']"),
+      function (el) { return !el.disabled && el.getClientRects().length > 0; });
+    var first = items[0], last = items[items.length - 1], active = shadow.activeElement;
+    if (event.shiftKey ? active === first : active === last) {
+      event.preventDefault();
+      (event.shiftKey ? last : first).focus();
+    }
+  }
 
   // --- conversation state ----------------------------------------------------------------------
   var ws = null, attempts = 0, everOpened = false, connectedOnce = false, reconnectTimer = null;
   var sessionId = stored("session");
-  var outbox = [];          // frames typed while offline, sent once the session is back
+  var outbox = [];          // frames sent while offline: sent once the session (and its history) is back
   var pending = [];         // one entry per frame sent: the server answers each with exactly one done or error
   var turns = {};           // turn number -> its elements
   var questions = {};       // question id -> {options, chips}
@@ -490,27 +501,35 @@
     ws.send(JSON.stringify(frame));
     setBusy(true);
   }
-  function deliver(frame, onDone) {
-    if (ws && ws.readyState === 1 && sessionId) return send(frame, onDone);
-    outbox.push([frame, onDone]);
+  function deliver(frame, onDone, label) {
+    if (ws && ws.readyState === 1 && sessionId && !outbox.length) return send(frame, onDone);
+    outbox.push({ frame: frame, onDone: onDone, label: label });
     announce(T.sending);
     if (!ws) { attempts = 0; connect(); }
   }
 
+  function flush(redraw) {
+    outbox.splice(0).forEach(function (item) {
+      if (redraw && item.label) visitor(item.label);
+      send(item.frame, item.onDone);
+    });
+    Array.prototype.forEach.call(log.querySelectorAll(".queued"), function (el) { el.classList.remove("queued"); });
+  }
   function handle(frame) {
     switch (frame.type) {
       case "session":
         attempts = 0;
         connectedOnce = true;
         setStatus(T.online);
-        if (!frame.resumed && sessionId && sessionId !== frame.session_id) clearLog(); // the server forgot us
+        var forgotten = !frame.resumed && sessionId && sessionId !== frame.session_id;
+        if (forgotten) clearLog(); // the server no longer knows the old session: start afresh
         sessionId = String(frame.session_id);
         stored("session", sessionId);
-        outbox.splice(0).forEach(function (item) { send(item[0], item[1]); });
-        Array.prototype.forEach.call(log.querySelectorAll(".queued"), function (el) { el.classList.remove("queued"); });
+        if (!frame.resumed) flush(forgotten); // else after the history frame, so replay keeps the order
         break;
       case "history":
         replay(frame.messages || []);
+        flush(true);
         break;
       case "cards":
         var names = showCards(frame.turn, frame.cards || []);
@@ -546,11 +565,9 @@
     closeQuestions(answered, frame.option);
     visitor(label, !ws || ws.readyState !== 1);
     closed = false;
-    if (frame.type === "feedback" && frame.value === "satisfied") {
-      deliver(frame, function () { closed = true; updateActions(); });
-    } else {
-      deliver(frame);
-    }
+    var onDone = frame.type === "feedback" && frame.value === "satisfied" ?
+      function () { closed = true; updateActions(); } : null;
+    deliver(frame, onDone, label);
   }
   function say(text) {
     text = text.trim();
@@ -585,6 +602,7 @@
     panel.hidden = !open;
     root.classList.toggle("open", open);
     launcher.setAttribute("aria-expanded", String(open));
+    panel.setAttribute("aria-modal", String(open && fullScreen.matches));
     try { sessionStorage.setItem(storeKey + ":open", open ? "1" : ""); } catch (e) { /* storage blocked */ }
     if (open) {
       dot.hidden = true;

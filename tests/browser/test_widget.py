@@ -189,6 +189,11 @@ def test_full_screen_on_a_phone(chat_server, browser, artifacts):
         expect(widget.cards.first).to_be_visible(timeout=TIMEOUT)
         widget.idle()
         page.screenshot(path=str(artifacts / "widget-mobile.png"))
+        expect(widget.panel).to_have_attribute("aria-modal", "true")
+        widget.input.focus()
+        for _ in range(40):  # Tab cycles inside the full-screen panel, never to the page behind it
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement.id") == "addon-concierge"
         widget.root.get_by_role("button", name="Close chat").click()
         expect(widget.launcher).to_be_visible()
     finally:

@@ -154,6 +154,7 @@ def test_reconnects_with_backoff_resumes_and_sends_what_was_typed_offline(script
     widget.say("block trackers")  # typed while connecting: shown, queued, sent once the session is back
     expect(widget.root.locator(".msg.me.queued")).to_have_text("block trackers")
     server.accept(resumed=True)
+    assert server.sent() == []  # not before the history is drawn, so the order on screen stays right
     server.push({"type": "history", "messages": [
         {"turn": 1, "role": "visitor", "kind": "message", "text": "dark pages"},
         {"turn": 1, "role": "assistant", "kind": "reply", "text": "Try Night Owl.", "cards": [CARD],
@@ -163,7 +164,7 @@ def test_reconnects_with_backoff_resumes_and_sends_what_was_typed_offline(script
     ]})
     assert server.sent() == [{"type": "message", "text": "block trackers"}]
     expect(widget.root.locator(".msg.me.queued")).to_have_count(0)
-    expect(widget.root.locator(".msg.me")).to_have_text(["dark pages", "YouTube"])
+    expect(widget.root.locator(".msg.me")).to_have_text(["dark pages", "YouTube", "block trackers"])
     expect(widget.root.locator(".chip.option")).to_be_disabled()
     expect(widget.root.locator(".chip.option")).to_have_attribute("aria-pressed", "true")
     expect(widget.root.locator(".card .thumb.down")).to_have_attribute("aria-pressed", "true")

@@ -17,6 +17,7 @@ def test_storefront_lists_popular_addons_and_categories(client):
     page = client.get("/").content.decode()
     assert page.index("Big One") < page.index("Small One")
     assert "Tabs" in page and "Appearance" in page
+    assert "9,000 users" in page
     filtered = client.get("/", {"category": "appearance"}).content.decode()
     assert "Small One" in filtered and "Big One" not in filtered
 
