@@ -203,7 +203,10 @@
   ].join("\n");
 
   // --- the interface -----------------------------------------------------------------------------
-  var host = h("div", { id: "addon-concierge", "data-server": server });
+  // An autonomous custom element with inline !important resets: host-page rules for div, * or body > *
+  // cannot hide or restyle the widget's host.
+  var host = h("addon-concierge", { id: "addon-concierge", "data-server": server,
+    style: "all:initial!important;display:block!important;visibility:visible!important;opacity:1!important" });
   var shadow = host.attachShadow({ mode: "open" });
   if (shadow.adoptedStyleSheets !== undefined && window.CSSStyleSheet && CSSStyleSheet.prototype.replaceSync) {
     var sheet = new CSSStyleSheet();
@@ -218,7 +221,8 @@
     "aria-controls": "ac-panel", onclick: function () { toggle(); } }, [icon("chat"), dot]);
   launcher.firstChild.setAttribute("class", "chat");
   var statusEl = h("div", { "class": "status", role: "status", text: T.online });
-  var log = h("div", { "class": "log", role: "log", "aria-label": T.messages, tabindex: "0" });
+  // role=log is polite by default; streamed tokens would be read piecemeal, so whole replies go to `live`
+  var log = h("div", { "class": "log", role: "log", "aria-live": "off", "aria-label": T.messages, tabindex: "0" });
   var live = h("div", { "class": "sr", "aria-live": "polite", "aria-atomic": "false" });
   var input = h("textarea", { rows: "1", maxlength: "1000", placeholder: T.placeholder, "aria-label": T.inputLabel, enterkeyhint: "send" });
   var sendBtn = h("button", { "class": "send", type: "submit", "aria-label": T.send, title: T.send }, [icon("send")]);

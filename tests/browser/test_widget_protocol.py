@@ -188,7 +188,8 @@ def test_a_forgotten_session_starts_afresh(scripted, page):
 def test_configuration_from_data_attributes(chat_server, host_sites, page):
     folder, _, site = host_sites["allowed"]
     (folder / "configured.html").write_text(
-        '<!doctype html><html lang="de"><body>'
+        '<!doctype html><html lang="de"><head><style>body > *, div, button, section { display: none !important;'
+        ' font: 40px serif !important; color: red !important }</style></head><body>'  # a hostile host page
         f'<script src="{chat_server.url}/static/chatbot/widget.js" data-server="{chat_server.url}/" '
         'data-title="Shop-Hilfe" data-accent="rgb(200, 10, 60)" data-position="bottom-left" '
         'data-greeting="Willkommen im Laden!" data-examples="Werbung blockieren|Tabs ordnen" async></script>'
@@ -200,6 +201,8 @@ def test_configuration_from_data_attributes(chat_server, host_sites, page):
     box = widget.launcher.bounding_box()
     assert box["x"] < 100  # bottom-left
     expect(widget.launcher).to_have_css("background-color", "rgb(200, 10, 60)")
+    expect(widget.launcher).to_be_visible()
+    expect(widget.launcher).to_have_css("font-size", "14px")  # the widget's own, not the page's 40px
     widget.open()
     expect(widget.root.locator("h2")).to_have_text("Shop-Hilfe")
     expect(widget.root.locator(".msg.bot").first).to_have_text("Willkommen im Laden!")
