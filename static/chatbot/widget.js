@@ -371,7 +371,7 @@
     var down = h("button", { "class": "thumb down", type: "button", "aria-pressed": "false", "aria-label": T.down + ": " + name, title: T.down,
       onclick: function () { vote(slug, "down"); } }, [icon("up", true)]);
     var row = h("div", { "class": "row" }, [
-      link ? h("a", { "class": "view", href: link, target: "_blank", rel: "noopener noreferrer", text: T.view, "aria-label": T.view + ": " + name }) : null,
+      link ? h("a", { "class": "view", href: link, target: "_blank", rel: "noopener", text: T.view, "aria-label": T.view + ": " + name }) : null,
       up, down, noted
     ]);
     var el = h("article", { "class": "card", "data-slug": slug, "aria-label": name }, [pic, h("div", { "class": "body" }, [
@@ -385,6 +385,7 @@
     return el;
   }
   function showCards(turn, cards) {
+    if (!cards.length) return [];
     var t = turnEl(turn);
     if (t.cards) t.cards.remove();
     t.cards = h("div", { "class": "cards" }, cards.map(card));
