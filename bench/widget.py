@@ -2,7 +2,9 @@
 
 Prints widget.js raw and gzipped size; then, over several fresh browser profiles on the demo storefront,
 time from navigation start to DOMContentLoaded and to the load event (the page's own baseline) and to the
-chat bubble being visible; and from sending a message to the first card and to the finished turn.
+chat bubble being visible; and from sending a message to the first card and to the finished turn, next
+to the server's own time to first card for the same turns (Message.first_card_ms), the baseline the
+browser, websocket and widget add to.
 
 Usage: python bench/widget.py [--runs 10] [--llm template|transformers]
 """
@@ -99,9 +101,16 @@ def main() -> None:
         print(f"  {key + ' visible' if key == 'bubble' else key:<18} {pct(samples[key])}")
     bubble_after_load = [b - l for b, l in zip(samples["bubble"], samples["load"])]
     print(f"  bubble after load  median {statistics.median(bubble_after_load) * 1000:+.0f} ms")
+    from chatbot.models import Message
+
+    server_side = [ms / 1000 for ms in Message.objects.filter(first_card_ms__isnull=False)
+                   .order_by("created_at").values_list("first_card_ms", flat=True)][1:]  # without the warm-up
     print("from sending a message (connected, new conversation):")
     for key in ("first card", "turn done"):
         print(f"  {key:<18} {pct(samples[key])}")
+    print(f"  server first card  {pct(server_side)} (baseline: inside the server)")
+    added = statistics.median(samples["first card"]) - statistics.median(server_side)
+    print(f"  browser, socket and widget add {added * 1000:+.0f} ms at the median")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@
       examples: ["My eyes hurt when I read at night", "Stop websites from tracking me", "Remember my passwords safely"],
       view: "View add-on", up: "Good suggestion", down: "Not for me", upDone: "Thanks \u2014 noted.",
       downDone: "Got it \u2014 I won't suggest it again.", notIt: "Not what I'm looking for", more: "Show more",
-      thatsIt: "That's it!", typing: "The assistant is typing", you: "You", assistant: "Assistant",
+      thatsIt: "That's it!", typing: "The assistant is typing", assistant: "Assistant",
       rated: "Rated {r} out of 5 by {n} people", unrated: "Not rated yet", users: "{n} users",
       suggested: "{n} add-ons suggested: {names}", sending: "Sending when the connection is back\u2026",
       error: "Something went wrong; please try again.", messages: "Conversation", actions: "Quick replies"
@@ -40,7 +40,7 @@
       examples: ["Meine Augen tun beim Lesen am Abend weh", "Websites sollen mich nicht verfolgen", "Passw\u00f6rter sicher speichern"],
       view: "Add-on ansehen", up: "Guter Vorschlag", down: "Nichts f\u00fcr mich", upDone: "Danke \u2014 notiert.",
       downDone: "Verstanden \u2014 ich schlage es nicht wieder vor.", notIt: "Nicht das Richtige", more: "Mehr zeigen",
-      thatsIt: "Das ist es!", typing: "Der Assistent schreibt", you: "Sie", assistant: "Assistent",
+      thatsIt: "Das ist es!", typing: "Der Assistent schreibt", assistant: "Assistent",
       rated: "Mit {r} von 5 bewertet von {n} Personen", unrated: "Noch nicht bewertet", users: "{n} Nutzer",
       suggested: "{n} Add-ons vorgeschlagen: {names}", sending: "Wird gesendet, sobald die Verbindung zur\u00fcck ist\u2026",
       error: "Etwas ist schiefgegangen; bitte erneut versuchen.", messages: "Unterhaltung", actions: "Schnellantworten"
@@ -56,7 +56,7 @@
       examples: ["J'ai mal aux yeux quand je lis le soir", "Emp\u00eacher les sites de me pister", "Garder mes mots de passe en s\u00e9curit\u00e9"],
       view: "Voir le module", up: "Bonne suggestion", down: "Pas pour moi", upDone: "Merci, c'est not\u00e9.",
       downDone: "Compris, je ne le proposerai plus.", notIt: "Ce n'est pas ce que je cherche", more: "Voir plus",
-      thatsIt: "C'est \u00e7a !", typing: "L'assistant \u00e9crit", you: "Vous", assistant: "Assistant",
+      thatsIt: "C'est \u00e7a !", typing: "L'assistant \u00e9crit", assistant: "Assistant",
       rated: "Not\u00e9 {r} sur 5 par {n} personnes", unrated: "Pas encore not\u00e9", users: "{n} utilisateurs",
       suggested: "{n} modules sugg\u00e9r\u00e9s : {names}", sending: "Envoi d\u00e8s le retour de la connexion\u2026",
       error: "Un probl\u00e8me est survenu ; r\u00e9essayez.", messages: "Conversation", actions: "R\u00e9ponses rapides"
