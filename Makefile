@@ -32,6 +32,7 @@ migrate: $(STAMP)
 run: migrate
 	$(PY) manage.py load_demo_catalog --if-empty
 	$(PY) manage.py build_index
+	$(PY) manage.py prepare_model
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) marketplace.asgi:application
 
 test: $(STAMP)

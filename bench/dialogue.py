@@ -6,7 +6,8 @@ otherwise it answers a specific question with the matching fact and a vague one 
 left (category first). A turn is one set of cards shown.
 
 Usage: python bench/dialogue.py --catalog ../shared/datasets/amo-catalog.json --queries ../shared/datasets/dev-queries.json
-       [--llm transformers|template] [--max-turns 5]
+       [--llm transformers|template] [--rewriter llm|rule] [--max-turns 5] [--policies shipped,baseline]
+--rewriter llm lets the language model merge follow-ups with the query (LLM_REWRITE); it needs --llm transformers.
 """
 from __future__ import annotations
 
@@ -164,7 +165,9 @@ def main() -> None:
     parser.add_argument("--catalog", type=Path, default=SHARED / "amo-catalog.json")
     parser.add_argument("--queries", type=Path, default=SHARED / "dev-queries.json")
     parser.add_argument("--llm", default="transformers", choices=["transformers", "template", "openai"])
+    parser.add_argument("--rewriter", default="rule", choices=["llm", "rule"])
     parser.add_argument("--max-turns", type=int, default=5)
+    parser.add_argument("--policies", default=",".join(POLICIES), help="comma-separated: shipped,baseline")
     args = parser.parse_args()
     scratch_django()
     with mock.patch("chatbot.tasks.index_sync.delay"):
@@ -173,10 +176,14 @@ def main() -> None:
 
     index_sync()
     dev = json.loads(args.queries.read_text())
-    env = {**os.environ, "LLM_BACKEND": args.llm, "CHAT_RATE_LIMIT": "1000", "LLM_MAX_QUEUE": "8"}
-    print(f"{len(dev['multi_turn'])} multi-turn cases, visitor gives up after {args.max_turns} turns, LLM {args.llm}")
+    env = {**os.environ, "LLM_BACKEND": args.llm, "CHAT_RATE_LIMIT": "1000", "LLM_MAX_QUEUE": "8",
+           "LLM_REWRITE": "1" if args.rewriter == "llm" else "0"}
+    rewriter = "the language model" if args.rewriter == "llm" and args.llm != "template" else "the rule"
+    print(f"{len(dev['multi_turn'])} multi-turn cases, visitor gives up after {args.max_turns} turns, LLM {args.llm}, "
+          f"follow-ups merged by {rewriter}")
     print(f"{'policy':<10}{'<=1':>7}{'<=2':>7}{'<=3':>7}{'<=5':>7}{'mean turns':>12}")
-    for label, policy in POLICIES.items():
+    shipped_extra = None
+    for label, policy in ((label, POLICIES[label]) for label in args.policies.split(",")):
         server, url = serve(policy, env)
         try:
             found = [asyncio.run(run_case(url, case, args.max_turns)) for case in dev["multi_turn"]]
@@ -190,6 +197,8 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+    if shipped_extra is None:
+        return
     hit5, first_card, first_token = shipped_extra
     print(f"shipped single-turn Hit@5 over the websocket: {hit5:.3f} ({len(dev['single_turn'])} queries)")
     print(f"time to first card: {pct(first_card)}; time to first token: {pct(first_token)}")

@@ -10,6 +10,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from chatbot import turns
+from chatbot.llm.runner import backend_warm_later
 from chatbot.protocol import ErrorCode, ProtocolError, error_frame, history_frame, parse_client_frame, session_frame
 from chatbot.ratelimit import SlidingWindowLimiter
 from chatbot.selectors import conversation_history
@@ -26,6 +27,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             session_id=query.get("session", [""])[0], origin=headers.get(b"origin", b"").decode(errors="replace"),
         )
         self.limiter = SlidingWindowLimiter(limit=settings.CHAT_RATE_LIMIT, window=settings.CHAT_RATE_WINDOW)
+        backend_warm_later()  # the model loads while the visitor types, not after they send
         await self.accept()
         await self.send_frame(session_frame(str(self.conversation.session_id), resumed=resumed))
         if resumed:

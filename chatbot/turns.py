@@ -15,6 +15,7 @@ from chatbot.candidates import search_candidates
 from chatbot.dialogue.events import Answer, CardFeedback, Message, More, Reset, Satisfied, Unsatisfied
 from chatbot.dialogue.state import ConversationState
 from chatbot.llm.base import CardFact, GenerationParams, ReplyRequest
+from chatbot.llm.rewriter import query_rewriter
 from chatbot.llm.runner import stream_reply
 from chatbot.models import Conversation
 from chatbot.models import Message as StoredMessage
@@ -47,7 +48,8 @@ def _visitor_record(event) -> dict:
 def _decide(conversation: Conversation, event):
     state = ConversationState.from_dict(conversation.state)
     decide = import_string(settings.CHAT_POLICY)
-    decision = decide(state, event, search=search_candidates, cards_per_turn=settings.CHAT_CARDS_PER_TURN)
+    decision = decide(state, event, search=search_candidates, cards_per_turn=settings.CHAT_CARDS_PER_TURN,
+                      llm_rewrite=query_rewriter())
     message_record(conversation=conversation, turn=state.turn, role=StoredMessage.Role.VISITOR,
                    kind=VISITOR_KINDS[type(event)], **_visitor_record(event))
     reasons = {candidate.slug: candidate.reason for candidate in decision.cards}

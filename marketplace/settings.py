@@ -153,6 +153,14 @@ LLM_REPETITION_PENALTY = float(os.environ.get("LLM_REPETITION_PENALTY", "1.15"))
 LLM_MAX_NEW_TOKENS = int(os.environ.get("LLM_MAX_NEW_TOKENS", "120"))
 LLM_MAX_CONCURRENT = int(os.environ.get("LLM_MAX_CONCURRENT", "1"))  # generations at once per process
 LLM_MAX_QUEUE = int(os.environ.get("LLM_MAX_QUEUE", "4"))  # waiting beyond this falls back to the template
+# Let the model merge a follow-up with the search so far (bounded by LLM_REWRITE_TIMEOUT; the rule decides
+# when it is off, slow or unfaithful). Off by default: SmolLM2-135M's rewrites measured unfaithful (0 of 8
+# kept) at 15-30 s each on 2 busy cores; turn it on with a larger model (LLM_MODEL / LLM_OPENAI_URL).
+LLM_REWRITE = env_bool("LLM_REWRITE", False)
+LLM_REWRITE_TIMEOUT = float(os.environ.get("LLM_REWRITE_TIMEOUT", "4"))
+# CPU threads for local generation (0: torch's default, one per core). On a 2-core machine shared with
+# other work, 2 threads measured ~10x slower than 1 (bench/llm.py prints both).
+LLM_TORCH_THREADS = int(os.environ.get("LLM_TORCH_THREADS", "1"))
 
 # Fine-tuning (QLoRA): the base model is LLM_MODEL; datasets, adapters and merged exports live under TRAINING_DIR.
 TRAINING_DIR = Path(os.environ.get("TRAINING_DIR", VAR_DIR / "training"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from chatbot.dialogue.candidates import Candidate, Search
 from chatbot.dialogue.events import Answer, CardFeedback, Event, Message, More, Reset, Satisfied, Unsatisfied
 from chatbot.dialogue.questions import ANY, YES_NO_FACETS, choose_question, settled
-from chatbot.dialogue.rewrite import LLMRewrite, Reading, is_new_need, read, refine, standalone_query
+from chatbot.dialogue.rewrite import LLMRewrite, Reading, is_new_need, read, standalone_query
 from chatbot.dialogue.state import OPEN_SOURCE, Constraint, ConversationState, Option, Question
 from chatbot.retrieval.text import tokens
 
@@ -132,7 +132,7 @@ class Turn:
         question = state.pending_question()
         starts_over = reading.new_need and is_new_need(state.query, reading)
         if question and not starts_over:
-            return self.answer_in_words(question, text, reading)
+            return self.answer_in_words(question, text, reading, llm_rewrite)
         state.open_question = ""
         if reading.pure_rejection:
             return self.follow_up()
@@ -193,7 +193,8 @@ class Turn:
             self.state.apply(constraint)
         return self.recommend(chosen=option if promote else None)
 
-    def answer_in_words(self, question: Question, text: str, reading: Reading) -> Decision:
+    def answer_in_words(self, question: Question, text: str, reading: Reading,
+                        llm_rewrite: LLMRewrite | None) -> Decision:
         """A typed answer: take the option it names, if any, and fold its words into the query."""
         question.answer_text = text
         option = matching_option(question, reading)
@@ -202,7 +203,7 @@ class Turn:
         for constraint in reading.constraints:
             self.state.apply(constraint)
         if not reading.indifferent:
-            self.state.query = refine(self.state.query, reading)
+            self.state.query = standalone_query(self.state.query, text, llm_rewrite=llm_rewrite, answer=True)
         return self.choose(option, promote=option is not None and says_only(option, reading))
 
     def more(self) -> Decision:

@@ -295,15 +295,32 @@ def refine(previous_query: str, reading: Reading) -> str:
     return " ".join((kept + added)[-MAX_QUERY_WORDS:])
 
 
-def standalone_query(previous_query: str, message: str, *, llm_rewrite: LLMRewrite | None = None) -> str:
-    """The query a search engine needs for this message, given the query so far."""
-    if llm_rewrite is not None:
-        rewritten = (llm_rewrite(previous_query, message) or "").strip()
-        if rewritten and len(rewritten) <= len(previous_query) + len(message) + LLM_SLACK_CHARS:
-            words = read(rewritten).words
-            if words:
-                return " ".join(words[-MAX_QUERY_WORDS:])
+def faithful(rewritten: str, previous_query: str, reading: Reading, *, new_need: bool) -> bool:
+    """Whether a model's rewrite is a query built from what was said: mostly the visitor's words, keeping
+    the message's words and (for a follow-up) the need, and never what the visitor denied."""
+    if not rewritten or len(rewritten) > len(previous_query) + len(" ".join(reading.words)) + LLM_SLACK_CHARS:
+        return False
+    written = tokens(rewritten)
+    previous = set(tokens(previous_query))
+    said = previous | set(reading.content)
+    if not written or 2 * sum(1 for word in written if word not in said) > len(written):
+        return False
+    if reading.negated & set(written) or (reading.content and not set(reading.content) & set(written)):
+        return False
+    return new_need or not previous or bool(previous & set(written))
+
+
+def standalone_query(previous_query: str, message: str, *, llm_rewrite: LLMRewrite | None = None,
+                     answer: bool = False) -> str:
+    """The query a search engine needs for this message, given the query so far: the model's rewrite
+    when there is a query to merge with and the rewrite is faithful, else the rule's. An `answer` to
+    the assistant's question always refines the need, never replaces it."""
     reading = read(message)
-    if is_new_need(previous_query, reading):
+    new_need = not answer and is_new_need(previous_query, reading)
+    if llm_rewrite is not None and previous_query and reading.content:
+        words = read((llm_rewrite(previous_query, message) or "").strip()).words
+        if faithful(" ".join(words), previous_query, reading, new_need=new_need):
+            return " ".join(words[-MAX_QUERY_WORDS:])
+    if new_need:
         return " ".join(reading.words[-MAX_QUERY_WORDS:])
     return refine(previous_query, reading)

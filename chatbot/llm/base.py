@@ -13,7 +13,7 @@ from typing import Literal
 
 from django.conf import settings
 
-ReplyKind = Literal["recommend", "more", "question", "thanks", "empty"]
+ReplyKind = Literal["recommend", "more", "question", "thanks", "empty", "rewrite"]
 
 # Hard bounds for per-session tuning; max_new_tokens is capped so a reply stays a few sentences on CPU.
 PARAM_BOUNDS: dict[str, tuple[float, float]] = {
@@ -49,6 +49,7 @@ class ReplyRequest:
     need: str  # the visitor's need as a standalone query
     cards: tuple[CardFact, ...]
     question: str = ""  # for kind "question": the chat sends this text itself, the reply only leads in
+    message: str = ""  # for kind "rewrite": the visitor's latest message, to merge with `need`
     history: tuple[tuple[str, str], ...] = ()  # recent (role, text) turns
 
 

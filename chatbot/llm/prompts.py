@@ -41,8 +41,34 @@ def card_line(card: CardFact) -> str:
     return f"- {card.name}{summary}{details}"
 
 
+REWRITE_PROMPT = (
+    "You turn a shopper's latest message into one short search query for a Firefox add-on store. "
+    "Keep what they still want from the search so far and add what the message asks. Reply with the query only."
+)
+# Worked examples (not from any evaluation set) teach a small model the format far better than rules do.
+REWRITE_EXAMPLES = (
+    ("dark theme for wikipedia", "what about reddit instead?", "dark theme for reddit"),
+    ("block pop-ups", "one that also stops trackers", "block pop-ups and trackers"),
+    ("download videos", "I need a grammar checker for emails", "grammar checker for emails"),
+)
+
+
+def _rewrite_turn(need: str, message: str) -> str:
+    return f"Search so far: {need}\nLatest message: {message}"
+
+
+def rewrite_messages(request: ReplyRequest) -> list[dict[str, str]]:
+    """Few-shot chat: the search so far and the latest message in, a standalone query out."""
+    messages = [{"role": "system", "content": REWRITE_PROMPT}]
+    for need, message, query in REWRITE_EXAMPLES:
+        messages += [{"role": "user", "content": _rewrite_turn(need, message)}, {"role": "assistant", "content": query}]
+    return messages + [{"role": "user", "content": _rewrite_turn(request.need, request.message)}]
+
+
 def build_messages(request: ReplyRequest) -> list[dict[str, str]]:
     """System and user messages for the tokenizer's chat template or a chat-completions endpoint."""
+    if request.kind == "rewrite":
+        return rewrite_messages(request)
     lines = [f"I need: {request.need}"] if request.need else []
     if request.cards:
         lines += ["Add-ons you found for me:", *(card_line(card) for card in request.cards)]

@@ -73,6 +73,36 @@ def get_backend() -> LLMBackend:
     raise ImproperlyConfigured(f"LLM_BACKEND must be 'transformers', 'openai' or 'template', not {choice!r}.")
 
 
+def backend_warm() -> str:
+    """Load the active reply model now, converting the packaged GGUF on first use, so that no visitor's
+    first reply waits for it (the conversion alone takes longer than LLM_TIMEOUT); returns its name."""
+    backend = get_backend()
+    if isinstance(loader := getattr(backend, "loaded", None), Callable):
+        loader()
+    return backend.name
+
+
+_warming = threading.Lock()
+_warmed = False
+
+
+def backend_warm_later() -> None:
+    """backend_warm() in a background thread, once per process: called when a chat connects."""
+    global _warmed
+    with _warming:
+        if _warmed:
+            return
+        _warmed = True
+
+    def warm() -> None:
+        try:
+            backend_warm()
+        except Exception:  # noqa: BLE001 - replies fall back to the template; the log says why
+            logger.exception("could not load the reply model")
+
+    threading.Thread(target=warm, name="llm-warm", daemon=True).start()
+
+
 class _Gate:
     """This process's generation slots: LLM_MAX_CONCURRENT run, LLM_MAX_QUEUE wait, the rest are refused.
 
@@ -165,6 +195,45 @@ async def _generated(backend: LLMBackend, request: ReplyRequest, params: Generat
             yield item
     finally:
         _gate.abandon(abandoned)
+
+
+def complete(request: ReplyRequest, params: GenerationParams, *, timeout: float,
+             backend: LLMBackend | None = None) -> str | None:
+    """The whole text the backend writes within `timeout` seconds, or None when busy, failing or too slow.
+
+    For short side tasks such as rewriting a query, asked from a worker thread (never the event loop);
+    it shares the replies' generation slots, so it never runs a second generation on the same model.
+    """
+    if not _gate.admit():
+        return None
+    pieces: list[str] = []
+    failures: list[Exception] = []
+    abandoned = threading.Event()
+
+    def run() -> None:
+        try:
+            if not _gate.enter(abandoned):
+                return
+            try:
+                with closing((backend or get_backend()).stream(request, params)) as stream:
+                    for piece in stream:
+                        if abandoned.is_set():
+                            break
+                        pieces.append(piece)
+            finally:
+                _gate.leave()
+        except Exception as error:
+            failures.append(error)
+
+    worker = threading.Thread(target=run, name="llm-complete", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive() or failures:
+        _gate.abandon(abandoned)
+        if failures:
+            logger.warning("%s generation failed: %r", request.kind, failures[0])
+        return None
+    return "".join(pieces)
 
 
 async def _safe_texts(backend: LLMBackend, request: ReplyRequest, params: GenerationParams,

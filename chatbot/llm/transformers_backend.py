@@ -148,6 +148,8 @@ class TransformersBackend(LLMBackend):
         """Model and tokenizer, loaded on first use (in the caller's worker thread, never the event loop)."""
         with self._lock:
             if self._loaded is None:
+                if settings.LLM_TORCH_THREADS:  # process-wide: torch's default is one thread per core
+                    torch.set_num_threads(settings.LLM_TORCH_THREADS)
                 self._loaded = load_model(self.model, self.adapter, self.load_in_4bit, self.device)
             return self._loaded
 

@@ -155,3 +155,13 @@ async def test_every_client_frame_gets_exactly_one_done_or_error_in_order(demo_c
     assert terminal == ["done", "done", "error", "done", "done"]
     assert await communicator.receive_nothing(timeout=0.5)
     await communicator.disconnect()
+
+
+async def test_connecting_starts_loading_the_reply_model(demo_catalog, monkeypatch):
+    from chatbot import consumers
+
+    warmed = []
+    monkeypatch.setattr(consumers, "backend_warm_later", lambda: warmed.append(True))
+    communicator, session = await connect()
+    assert session["type"] == "session" and warmed == [True]
+    await communicator.disconnect()

@@ -245,3 +245,17 @@ def test_search_is_told_what_to_exclude():
     decide(state, More(), search=search)
     decide(state, Unsatisfied(), search=search)
     assert set(slugs(first)) <= calls[-1][2]
+
+
+def test_a_typed_answer_is_merged_with_the_need_by_the_llm_rewriter_when_given():
+    state, _ = run(Message("dark mode"), Unsatisfied())
+    calls = []
+
+    def rewriter(previous, message):
+        calls.append((previous, message))
+        return "dark mode at night"
+
+    decision = decide(state, Message("for night time"), search=make_search(DARK_MODES), llm_rewrite=rewriter)
+    assert calls == [("dark mode", "for night time")] and state.query == "dark mode at night"
+    assert state.questions[0].answer_text == "for night time"
+    assert decision.action == "recommend"

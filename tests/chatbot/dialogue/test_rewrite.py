@@ -109,3 +109,34 @@ def test_an_llm_rewrite_that_declines_or_rambles_falls_back_to_the_rules(answer)
     assert standalone_query(PREVIOUS, "for reddit", llm_rewrite=lambda previous, message: answer) == (
         "dark mode for youtube reddit"
     )
+
+
+@pytest.mark.parametrize("message, answer", [
+    ("and reddit, not youtube", "dark mode for youtube"),  # drops what the message asks
+    ("and reddit, not youtube", "dark mode for reddit and youtube"),  # keeps what the visitor denied
+    ("for reddit", "reddit"),  # loses the need it refines
+    ("for reddit", "cool themes for reddit fans and gamers"),  # mostly invented
+])
+def test_an_unfaithful_llm_rewrite_falls_back_to_the_rule(message, answer):
+    assert standalone_query(PREVIOUS, message, llm_rewrite=lambda previous, text: answer) == (
+        standalone_query(PREVIOUS, message))
+
+
+def test_the_llm_is_not_asked_without_a_query_to_merge_with_or_words_to_merge():
+    def rewriter(previous, message):
+        raise AssertionError("asked")
+
+    assert standalone_query("", "dark mode for reddit", llm_rewrite=rewriter) == "dark mode for reddit"
+    assert standalone_query(PREVIOUS, "something free", llm_rewrite=rewriter) == PREVIOUS
+
+
+def test_an_answer_refines_the_need_even_when_it_reads_like_a_new_one():
+    answer = "custom skins, background music and sound effects"
+    assert standalone_query("play games", answer) == "custom skins background music and sound effects"
+    assert standalone_query("play games", answer, answer=True) == (
+        "play games custom skins background music and sound effects")
+    merged = standalone_query("play games", answer, answer=True,
+                              llm_rewrite=lambda previous, text: "games with custom skins and music")
+    assert merged == "games with custom skins and music"
+    assert standalone_query("play games", answer, answer=True, llm_rewrite=lambda previous, text: "custom skins") == (
+        "play games custom skins background music and sound effects")

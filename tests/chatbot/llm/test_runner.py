@@ -167,3 +167,44 @@ def test_get_backend_loads_the_active_model_lazily(settings):
     settings.LLM_ADAPTER = "/adapters/v8"
     assert get_backend() is not backend
     load_backend.cache_clear()
+
+
+class LazyBackend(ScriptedBackend):
+    def __init__(self) -> None:
+        super().__init__(["ok"])
+        self.loads = 0
+
+    def loaded(self):
+        self.loads += 1
+
+
+def test_backend_warm_loads_the_model_now(monkeypatch):
+    backend = LazyBackend()
+    monkeypatch.setattr(runner, "get_backend", lambda: backend)
+    assert runner.backend_warm() == "scripted" and backend.loads == 1
+    monkeypatch.setattr(runner, "get_backend", TemplateBackend)
+    assert runner.backend_warm() == "template"
+
+
+def test_backend_warm_later_loads_once_per_process_in_the_background(monkeypatch):
+    backend = LazyBackend()
+    monkeypatch.setattr(runner, "get_backend", lambda: backend)
+    monkeypatch.setattr(runner, "_warmed", False)
+    runner.backend_warm_later()
+    runner.backend_warm_later()
+    deadline = time.monotonic() + 3
+    while not backend.loads and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    assert backend.loads == 1
+
+
+def test_prepare_model_command_reports_the_backend_it_loaded(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.LLM_BACKEND = "template"
+    out = StringIO()
+    call_command("prepare_model", stdout=out)
+    assert out.getvalue().strip() == "reply model ready: template"

@@ -30,6 +30,17 @@ def test_sampling_is_greedy_at_temperature_zero(params):
                                                       "top_p": 0.9, "max_new_tokens": 32, "repetition_penalty": 1.1}
 
 
+def test_the_model_loads_with_the_configured_torch_threads(settings, monkeypatch):
+    threads = []
+    monkeypatch.setattr(transformers_backend.torch, "set_num_threads", threads.append)
+    monkeypatch.setattr(transformers_backend, "load_model", lambda *args: ("model", "tokenizer"))
+    settings.LLM_TORCH_THREADS = 1
+    assert TransformersBackend("", "", False, "cpu").loaded() == ("model", "tokenizer") and threads == [1]
+    settings.LLM_TORCH_THREADS = 0  # torch's own default
+    TransformersBackend("", "", False, "cpu").loaded()
+    assert threads == [1]
+
+
 @pytest.mark.slow
 def test_smollm2_writes_a_reply_and_caches_the_conversion(settings, monkeypatch, request_for, params):
     backend = TransformersBackend(model="", adapter="", load_in_4bit=False, device="cpu")
