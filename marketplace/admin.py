@@ -1,11 +1,13 @@
 """Catalogue admin: find, filter and sort add-ons; provenance is shown, never edited."""
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from marketplace.models import Addon, Category
 from marketplace.services import addon_edited, addons_deleted
@@ -43,6 +45,7 @@ class AddonAdmin(admin.ModelAdmin):
     readonly_fields = ["icon_preview", "amo_id", "guid", "source", "content_hash", "first_seen_at",
                        "last_seen_at", "summary_text", "description_text", "needs_all_sites"]
     list_per_page = 50
+    change_list_template = "admin/marketplace/addon/change_list.html"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["icon_preview", "name", "slug", "url", "icon_url", "summary", "description",
@@ -56,6 +59,21 @@ class AddonAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("categories")
+
+    def get_urls(self):
+        rebuild = require_POST(self.admin_site.admin_view(self.rebuild_index_view))
+        return [path("rebuild-index/", rebuild, name="marketplace_addon_rebuild_index"), *super().get_urls()]
+
+    def rebuild_index_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        """"Rebuild index": drop the search index and embed the catalogue again, as a Celery task."""
+        from chatbot.tasks import enqueue, index_rebuild
+
+        if not self.has_change_permission(request):
+            messages.error(request, "You may not rebuild the search index.")
+        else:
+            enqueue(index_rebuild)
+            messages.success(request, "Index rebuild enqueued.")
+        return HttpResponseRedirect(reverse("admin:marketplace_addon_changelist"))
 
     @admin.display(description="")
     def icon(self, addon: Addon) -> str:

@@ -13,7 +13,7 @@ from chatbot.llm.transformers_backend import until_stop
 from chatbot.training.config import TrainingConfig
 from chatbot.training.trainer import encode, mean_loss, padding_id
 
-ANSWER_TOKENS = 48  # enough for the first sentence, which is where the add-on is named
+ANSWER_TOKENS = 32  # the first sentence, which is where an answer names its add-on
 KEPT_ANSWERS = 5  # shown in admin next to the rate
 
 
@@ -27,7 +27,8 @@ def held_out(rows: list[dict], count: int, seed: int) -> list[dict]:
 @torch.no_grad()
 def answer(model, tokenizer: PreTrainedTokenizerBase, prompt: str, device: str) -> str:
     inputs = tokenizer(prompt, add_special_tokens=False, return_tensors="pt").to(device)
-    output = model.generate(**inputs, max_new_tokens=ANSWER_TOKENS, do_sample=False,
+    # use_cache: training set it off for gradient checkpointing; without it every token re-reads the prompt.
+    output = model.generate(**inputs, max_new_tokens=ANSWER_TOKENS, do_sample=False, use_cache=True,
                             pad_token_id=padding_id(tokenizer))
     text = tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=False)
     return "".join(until_stop([text])).strip()

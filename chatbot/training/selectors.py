@@ -62,3 +62,12 @@ def training_run_progress(*, run_ids: list[int]) -> dict[str, dict]:
                       "loss": run.loss, "eta_seconds": run.eta_seconds, "cancel_requested": run.cancel_requested}
         for run in runs
     }
+
+
+def metric_change(metrics: dict, key: str, digits: int = 3) -> str:
+    """A metric before and after training, as shown in admin and by `model_versions`: "2.310 → 1.870"."""
+    def value(side: str) -> str:
+        item = metrics.get(side, {})
+        found = item.get("grounded", {}).get("rate") if key == "grounded" else item.get(key)
+        return "—" if found is None else f"{found:.{digits}f}"
+    return f"{value('before')} → {value('after')}"

@@ -75,7 +75,8 @@ def training_run_start(*, trigger: str = TrainingRun.Trigger.CLI, overrides: dic
 
 
 def training_run_cancel(*, run_id: int) -> TrainingRun:
-    """A pending run is cancelled at once; a running one stops after its current step."""
+    """A pending run is cancelled at once; a running one stops after its current step. Cancelling a
+    running run a second time marks it cancelled at once, for a run whose worker died."""
     run = TrainingRun.objects.get(pk=run_id)
     if not run.is_live:
         raise TrainingRunError(f"training run #{run.pk} already {run.status}")
@@ -84,6 +85,10 @@ def training_run_cancel(*, run_id: int) -> TrainingRun:
             status=TrainingRun.Status.CANCELLED, cancel_requested=True, finished_at=now):
         run.refresh_from_db()
         _log(run, "cancelled before it started")
+        return run
+    if run.cancel_requested:  # asked twice: its worker may be gone, so free the slot for a new run
+        _finish(run, TrainingRun.Status.CANCELLED)
+        _log(run, "cancelled again: marked cancelled without waiting for its worker")
         return run
     TrainingRun.objects.filter(pk=run.pk).update(cancel_requested=True)
     run.refresh_from_db()

@@ -136,7 +136,7 @@ def mean_loss(model, items: list[Encoded], *, pad_id: int, batch_size: int, devi
     for start in range(0, len(items), batch_size):
         batch = collate(items[start : start + batch_size], pad_id, device)
         count = _answer_tokens(batch)
-        total += float(model(**batch).loss) * count
+        total += model(**batch).loss.item() * count
         tokens += count
     return total / tokens if tokens else math.nan
 
@@ -177,7 +177,7 @@ def train(model: PeftModel, items: list[Encoded], *, config: TrainingConfig, pad
             count = _answer_tokens(batch)
             step_loss = model(**batch).loss
             (step_loss * count / all_tokens).backward()
-            total += float(step_loss) * count
+            total += step_loss.item() * count
             tokens += count
             seen += batch["input_ids"].shape[0]
         torch.nn.utils.clip_grad_norm_(trainable, MAX_GRAD_NORM)
