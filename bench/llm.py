@@ -2,7 +2,9 @@
 prefill and decode tokens/s in fp32, and time to first token for a grounded three-card prompt, both
 from the backend and through the runner (which waits for a whole, guarded sentence).
 
-Usage: python bench/llm.py [--repeats 3]
+Usage: python bench/llm.py [--repeats 3] [--only guard]
+`--only guard` prints just the share of replies the ReplyGuard lets through (else the template answers)
+for a spread of requests, and every reply, so a prompt change can be judged on what the model writes.
 The conversion is timed into a scratch folder, removed afterwards; the rest loads from LLM_CACHE_DIR
 (converting once if it is empty). Other work on the machine skews every figure: the load average is printed.
 """
@@ -54,6 +56,61 @@ REQUEST = ReplyRequest(
                  "experience on YouTube.", ("Photos, Music & Videos",), 4.7, 700_000, 'Matched name: "youtube"'),
     ),
 )
+
+
+def _card(slug: str, name: str, summary: str, category: str, rating: float, users: int, reason: str) -> CardFact:
+    return CardFact(slug, name, summary, (category,), rating, users, reason)
+
+
+# A spread of needs and cards written for this bench (not from any evaluation set), one per reply kind.
+GUARD_REQUESTS = (
+    REQUEST,
+    ReplyRequest(kind="recommend", need="translate a page into spanish", cards=(
+        _card("simple-translate", "Simple Translate", "Quickly translate selected or typed text on web pages.",
+              "Language Support", 4.5, 200_000, 'Matched name: "translate"'),
+        _card("to-google-translate", "To Google Translate", "Translate or listen to the selected text with Google "
+              "Translate.", "Language Support", 4.4, 300_000, "Close in meaning to your request"),
+    )),
+    ReplyRequest(kind="recommend", need="save tabs for later", cards=(
+        _card("tab-session-manager", "Tab Session Manager", "Save and restore the state of windows and tabs.",
+              "Tabs", 4.6, 150_000, 'Matched description: "save", "tabs"'),
+        _card("onetab", "OneTab", "Convert your tabs into a list to save memory.", "Tabs", 4.3, 250_000,
+              'Matched description: "tabs"'),
+        _card("toby", "Toby", "Organise tabs into collections you can open later.", "Tabs", 4.1, 40_000,
+              "Close in meaning to your request"),
+    )),
+    ReplyRequest(kind="more", need="dark mode for every website", cards=(
+        _card("darkreader", "Dark Reader", "Dark mode for every website. Take care of your eyes.", "Appearance",
+              4.5, 1_200_000, 'Matched description: "dark mode"'),
+        _card("midnight-lizard", "Midnight Lizard", "Color schemes, dark themes and night mode for any page.",
+              "Appearance", 4.2, 30_000, "Close in meaning to your request"),
+    )),
+    ReplyRequest(kind="recommend", need="download videos", cards=(
+        _card("video-downloadhelper", "Video DownloadHelper", "Download videos from the web.", "Download Management",
+              4.2, 900_000, 'Matched name: "video", "download"'),
+    )),
+    ReplyRequest(kind="question", need="something for my email", cards=(),
+                 question="Which site should it work on?"),
+    ReplyRequest(kind="thanks", need="password manager", cards=()),
+    ReplyRequest(kind="empty", need="knitting pattern calculator", cards=()),
+)
+
+
+def guard_pass() -> None:
+    """Per request: what the model wrote, and whether the guarded reply is the model's or the template's."""
+    backend = TransformersBackend("", "", False, "cpu")
+    params = GenerationParams.from_settings()
+    names = [card.name for request in GUARD_REQUESTS for card in request.cards] + CATALOGUE_SAMPLE
+    passed = kept = 0
+    for request in GUARD_REQUESTS:
+        raw = "".join(backend.stream(request, params))
+        final = asyncio.run(_runner_reply(backend, params, request, names))
+        passed += not final.fell_back
+        kept += not final.fell_back and not final.corrected
+        print(f"[{request.kind}] model: {raw.strip()!r}\n    sent ({final.backend}): {final.full_text!r}")
+    total = len(GUARD_REQUESTS)
+    print(f"replies written by the model after the guard: {passed} of {total} ({passed / total:.0%}); "
+          f"passed whole: {kept} of {total}")
 
 
 def seconds(since: float) -> str:
@@ -125,9 +182,13 @@ def first_tokens(repeats: int) -> None:
     print(f"template fallbacks (guard dropped everything): {fell_back} of {repeats}; last reply: {text!r}")
 
 
-async def _runner_reply(backend: TransformersBackend, params: GenerationParams):
-    names = [card.name for card in REQUEST.cards] + ["AdBlock Plus", "Dark Reader", "Privacy Badger"]
-    async for event in stream_reply(REQUEST, params, catalogue_names=names, backend=backend):
+CATALOGUE_SAMPLE = ["AdBlock Plus", "Dark Reader", "Privacy Badger", "Google Translate", "Honey", "Grammarly"]
+
+
+async def _runner_reply(backend: TransformersBackend, params: GenerationParams, request: ReplyRequest = REQUEST,
+                        names: list[str] | None = None):
+    names = names or [card.name for card in REQUEST.cards] + CATALOGUE_SAMPLE
+    async for event in stream_reply(request, params, catalogue_names=names, backend=backend):
         if event.final:
             return event
 
@@ -135,10 +196,15 @@ async def _runner_reply(backend: TransformersBackend, params: GenerationParams):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", choices=["guard"])
     args = parser.parse_args()
+    if args.only == "guard":
+        guard_pass()
+        return
     loads()
     throughput(args.repeats)
     first_tokens(args.repeats)
+    guard_pass()
 
 
 if __name__ == "__main__":

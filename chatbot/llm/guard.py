@@ -19,6 +19,7 @@ from chatbot.llm.base import CardFact
 from chatbot.llm.words import COMMON_WORDS
 
 MIN_NAME_CHARS = 4
+SQUASHED_MIN_CHARS = 8  # "AdBlock Plus" written "Ad Block Plus"; shorter names would match inside words
 MAX_HELD = 2
 WORD = re.compile(r"\w+")
 SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]*_]*\s+|\n+")
@@ -72,6 +73,12 @@ class ReplyGuard:
                  require_card: bool = False) -> None:
         self._cards = [tuple(folded(card.name)) for card in cards if folded(card.name)]
         self._catalogue = _catalogue_index(catalogue_names, set(self._cards))
+        on_cards = ["".join(card) for card in self._cards]
+        self._squashed = {  # distinctive multi-word names, spaced any way, that no card name contains
+            key: " ".join(name.folded) for names in self._catalogue.values() for name in names
+            if name.exact is None and len(name.folded) > 1 and len(key := "".join(name.folded)) >= SQUASHED_MIN_CHARS
+            and not any(key in card for card in on_cards)
+        }
         facts = [need] + [f"{card.summary} {' '.join(card.categories)} {card.reason}" for card in cards]
         self._grounded = [folded(text) for text in facts]
         self._buffer = ""
@@ -118,8 +125,7 @@ class ReplyGuard:
             return []
         if not self._card_named:
             self._held.append(sentence)
-            lowered = folded(sentence)
-            if not any(_contains(lowered, card) for card in self._cards):
+            if not self._names_a_card(sentence):
                 if sum(1 for held in self._held if held.strip()) >= MAX_HELD:
                     self.off_topic = True
                     self._drop_held()
@@ -128,6 +134,11 @@ class ReplyGuard:
             released, self._held = self._held, []
             return released
         return [sentence]
+
+    def _names_a_card(self, sentence: str) -> bool:
+        """Whether the sentence names a card, however it spaces the name ("One tab" for "OneTab")."""
+        squashed = "".join(folded(sentence))
+        return any("".join(card) in squashed for card in self._cards)
 
     def _drop_held(self) -> None:
         self.dropped += sum(1 for sentence in self._held if sentence.strip())
@@ -148,7 +159,8 @@ class ReplyGuard:
                 if (tuple(lowered[start:end]) == name.folded and not all(on_card[start:end])
                         and (name.exact is None or tuple(original[start:end]) == name.exact)):
                     found.append(" ".join(original[start:end]))
-        return found
+        squashed = "".join(lowered)
+        return found + [name for key, name in self._squashed.items() if key in squashed]
 
     @staticmethod
     def _name_like(text: str) -> list[str]:
@@ -175,6 +187,8 @@ class ReplyGuard:
             core = core[1:]
         if not core:
             return False
-        if any(_contains(card, core) or _contains(lowered, card) for card in self._cards):
+        squashed, core_squashed = "".join(lowered), "".join(core)
+        if any(_contains(card, core) or _contains(lowered, card) or "".join(card) in squashed
+               or core_squashed in "".join(card) for card in self._cards):
             return False
         return not any(_contains(facts, core) for facts in self._grounded)

@@ -9,18 +9,25 @@ from __future__ import annotations
 from chatbot.llm.base import CardFact, ReplyRequest
 
 SYSTEM_PROMPT = (
-    "You are the Add-on Concierge of a Firefox add-on store. Write 1 to 3 short, friendly sentences. "
+    "You are the Add-on Concierge of a Firefox add-on store. Reply in one or two short sentences. "
     "Mention only the add-ons listed, by their exact names. Never invent add-ons, links or numbers."
 )
 TASKS = {
     "recommend": "Tell me briefly why they suit me.",
-    "more": "I asked for more options. Introduce these briefly.",
+    "more": "I asked for more options. Tell me briefly why these suit me.",
     "question": "Before recommending, you will ask me: {question}\n"
                 "Write one short sentence leading in to that question, without asking it.",
     "thanks": "I'm happy with your suggestions. Reply with one warm sentence.",
     "empty": "You found no add-on for this. Apologise in one sentence and ask me to rephrase.",
 }
-SUMMARY_CHARS = 160  # a listing summary can run to 250 characters; the gist is enough
+# One worked exchange (invented, not from the catalogue) shows a 135M model the length and the grounding
+# far better than instructions alone: measured, it stops rambling about products it made up.
+EXAMPLE = (
+    "I need: a calculator\nAdd-ons you found for me:\n- Quick Calc: a calculator in the toolbar\n"
+    "- Math Helper: solves equations step by step\nTell me briefly why they suit me.",
+    "Quick Calc puts a calculator in your toolbar, and Math Helper solves equations for you step by step.",
+)
+SUMMARY_CHARS = 100  # the gist of a listing summary; every prompt token costs time before the first word
 
 
 def _clipped(text: str, limit: int) -> str:
@@ -29,16 +36,9 @@ def _clipped(text: str, limit: int) -> str:
 
 
 def card_line(card: CardFact) -> str:
-    facts = list(card.categories)
-    if card.rating is not None:
-        facts.append(f"rated {card.rating:.1f}/5")
-    if card.users is not None:
-        facts.append(f"{card.users:,} users")
-    if card.reason:
-        facts.append(f"why: {_clipped(card.reason, SUMMARY_CHARS)}")
+    """Name and gist only: ratings and user counts tempted the model into inventing numbers."""
     summary = f": {_clipped(card.summary, SUMMARY_CHARS)}" if card.summary else ""
-    details = f" ({'; '.join(facts)})" if facts else ""
-    return f"- {card.name}{summary}{details}"
+    return f"- {card.name}{summary}"
 
 
 REWRITE_PROMPT = (
@@ -73,4 +73,6 @@ def build_messages(request: ReplyRequest) -> list[dict[str, str]]:
     if request.cards:
         lines += ["Add-ons you found for me:", *(card_line(card) for card in request.cards)]
     lines.append(TASKS[request.kind].format(question=request.question))
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n".join(lines)}]
+    example = [{"role": "user", "content": EXAMPLE[0]}, {"role": "assistant", "content": EXAMPLE[1]}]
+    return [{"role": "system", "content": SYSTEM_PROMPT}, *(example if request.cards else []),
+            {"role": "user", "content": "\n".join(lines)}]

@@ -26,6 +26,7 @@ from chatbot.llm.openai_backend import OpenAIBackend
 from chatbot.llm.template import TemplateBackend
 
 logger = logging.getLogger(__name__)
+REPLY_SENTENCES = 2  # the prompt asks for one or two; a small model's third sentence is where it rambles
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def backend_warm() -> str:
     """Load the active reply model now, converting the packaged GGUF on first use, so that no visitor's
     first reply waits for it (the conversion alone takes longer than LLM_TIMEOUT); returns its name."""
     backend = get_backend()
-    if isinstance(loader := getattr(backend, "loaded", None), Callable):
+    if callable(loader := getattr(backend, "loaded", None)):
         loader()
     return backend.name
 
@@ -239,11 +240,13 @@ def complete(request: ReplyRequest, params: GenerationParams, *, timeout: float,
 async def _safe_texts(backend: LLMBackend, request: ReplyRequest, params: GenerationParams,
                       guard: ReplyGuard) -> AsyncIterator[str]:
     """The sentences of the backend's reply that pass the guard; a failure ends them early."""
+    sent = 0
     try:
         async for piece in _generated(backend, request, params):
             for sentence in guard.feed(piece):
+                sent += bool(sentence.strip())
                 yield sentence
-            if guard.off_topic:
+            if guard.off_topic or sent >= REPLY_SENTENCES:
                 return  # closing _generated stops the generation
         for sentence in guard.finish():
             yield sentence

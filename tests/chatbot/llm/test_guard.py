@@ -94,6 +94,13 @@ def test_require_card_holds_sentences_until_a_card_is_named(cards):
     assert not guard.corrected
 
 
+def test_a_card_named_with_other_spacing_or_case_counts_as_the_card(cards):
+    guard = ReplyGuard(cards, CATALOGUE, require_card=True)
+    assert guard.feed("Youtube Non Stop skips the prompt. ") == ["Youtube Non Stop skips the prompt. "]
+    assert guard.feed("UBlock origin blocks ads. ") == ["UBlock origin blocks ads. "]
+    assert guard.feed("Ad Block Plus is better. ") == [] and guard.corrected
+
+
 def test_require_card_drops_a_reply_about_no_card(cards):
     guard = ReplyGuard(cards, CATALOGUE, require_card=True)
     assert guard.feed("This adds no value. ") == [] and guard.finish() == []

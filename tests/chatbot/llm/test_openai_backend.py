@@ -66,7 +66,7 @@ def test_streams_pieces_and_sends_the_sampling_parameters(server, request_for, p
     headers, body = handler.received[0]
     assert headers["Authorization"] == "Bearer secret"
     assert body["model"] == "smollm2-ft" and body["stream"] is True
-    assert body["messages"][0]["role"] == "system" and "uBlock Origin" in body["messages"][1]["content"]
+    assert body["messages"][0]["role"] == "system" and "uBlock Origin" in body["messages"][-1]["content"]
     assert (body["temperature"], body["top_p"], body["max_tokens"]) == (0.0, 0.9, 32)
     assert (body["top_k"], body["repetition_penalty"]) == (-1, 1.1)
 

@@ -4,18 +4,17 @@ from chatbot.llm.prompts import build_messages
 from tests.chatbot.llm.conftest import CATALOGUE
 
 
-def test_recommend_prompt_carries_the_cards_facts_and_the_need(request_for):
-    system, user = build_messages(request_for("recommend"))
+def test_recommend_prompt_carries_the_cards_facts_and_the_need_after_one_worked_example(request_for):
+    system, example, answer, user = build_messages(request_for("recommend"))
     assert system["role"] == "system" and user["role"] == "user"
-    assert "1 to 3 short" in system["content"] and "only the add-ons listed" in system["content"]
+    assert "one or two short sentences" in system["content"] and "only the add-ons listed" in system["content"]
+    assert (example["role"], answer["role"]) == ("user", "assistant") and "Quick Calc" in answer["content"]
     assert user["content"].splitlines() == [
         "I need: block ads on youtube",
         "Add-ons you found for me:",
-        '- uBlock Origin: An efficient wide-spectrum content blocker (Privacy & Security; rated 4.8/5; '
-        '9,000,000 users; why: Matched tags: "ads")',
-        "- Dark Reader: Dark mode for every website (Appearance; rated 4.5/5; 1,200,000 users; "
-        "why: Close in meaning to your request)",
-        "- YouTube NonStop: Tired of the 'Video paused' prompt? (Photos, Music & Videos)",
+        "- uBlock Origin: An efficient wide-spectrum content blocker",
+        "- Dark Reader: Dark mode for every website",
+        "- YouTube NonStop: Tired of the 'Video paused' prompt?",
         "Tell me briefly why they suit me.",
     ]
 
@@ -28,7 +27,7 @@ def test_prompt_holds_no_other_catalogue_data(request_for, cards):
 
 
 def test_question_prompt_asks_for_a_lead_in_only(request_for):
-    content = build_messages(request_for("question", cards=(), question="Do you use YouTube on mobile?"))[1]["content"]
+    content = build_messages(request_for("question", cards=(), question="Do you use YouTube on mobile?"))[-1]["content"]
     assert "you will ask me: Do you use YouTube on mobile?" in content
     assert "without asking it" in content and "Add-ons" not in content
 
@@ -36,11 +35,11 @@ def test_question_prompt_asks_for_a_lead_in_only(request_for):
 @pytest.mark.parametrize("kind, words", [("more", "more options"), ("thanks", "one warm sentence"),
                                          ("empty", "Apologise")])
 def test_each_kind_has_its_task(request_for, kind, words):
-    content = build_messages(request_for(kind))[1]["content"]
+    content = build_messages(request_for(kind))[-1]["content"]
     assert words in content and content.startswith("I need: block ads on youtube")
 
 
 def test_long_summaries_are_clipped(request_for, cards):
     long_card = cards[0].__class__(**{**cards[0].__dict__, "summary": "word " * 200})
-    line = build_messages(request_for("recommend", cards=(long_card,), need=""))[1]["content"].splitlines()[1]
-    assert len(line) < 300 and "…" in line
+    line = build_messages(request_for("recommend", cards=(long_card,), need=""))[-1]["content"].splitlines()[1]
+    assert len(line) < 150 and "…" in line
