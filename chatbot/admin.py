@@ -74,6 +74,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
     list_display = ["id", "status", "progress_bar", "validation_loss", "grounded", "trigger", "created_at",
                     "finished_at", "version"]
     list_filter = ["status", "trigger"]
+    list_select_related = ["model_version"]
     actions = ["cancel_runs"]
     change_list_template = "admin/chatbot/trainingrun/change_list.html"
     change_form_template = "admin/chatbot/trainingrun/change_form.html"
