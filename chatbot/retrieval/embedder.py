@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from langchain_huggingface import HuggingFaceEmbeddings
+from transformers import AutoTokenizer
 
 
 @lru_cache(maxsize=2)
@@ -23,3 +24,17 @@ def _embeddings(model: str, batch_size: int) -> HuggingFaceEmbeddings:
 def embeddings() -> HuggingFaceEmbeddings:
     """The process-wide embedding model (loaded once, ~1 s)."""
     return _embeddings(settings.EMBEDDING_MODEL, settings.EMBEDDING_BATCH_SIZE)
+
+
+@lru_cache(maxsize=2)
+def _whole_words(model: str) -> frozenset[str]:
+    return frozenset(piece for piece in AutoTokenizer.from_pretrained(model).get_vocab() if piece.isalpha())
+
+
+def known_words() -> frozenset[str]:
+    """Words the embedding model's vocabulary holds whole: real words, so never typos to correct.
+
+    Its ~20,000 alphabetic entries cover everyday English ("with", "most", "pounds") that a small
+    catalogue never uses; a misspelling ("spotfy", "pasword") splits into pieces and is not among them.
+    """
+    return _whole_words(settings.EMBEDDING_MODEL)

@@ -1,5 +1,8 @@
 """BM25 over name, tags, summary and categories, with typo correction against the catalogue's words.
 
+Only words that are neither in the catalogue nor real words (stop words, or whole words of the
+embedding model's vocabulary) are corrected: otherwise "with" became "width" and "pounds" "sounds".
+
 Built in memory from the database and rebuilt when the catalogue changes (its active count or latest
 change time moves), so every process sees the same catalogue without a shared cache.
 """
@@ -14,7 +17,8 @@ import numpy as np
 from django.db.models import Count, Max
 
 from chatbot.retrieval.bm25 import BM25
-from chatbot.retrieval.text import TOKEN, fold, stem, tokens, words
+from chatbot.retrieval.embedder import known_words
+from chatbot.retrieval.text import STOP_WORDS, TOKEN, fold, stem, tokens, words
 from marketplace.models import Addon
 
 NAME_WEIGHT = 3
@@ -34,7 +38,8 @@ class LexicalHit:
 class LexicalIndex:
     """BM25 over a frozen list of add-ons."""
 
-    def __init__(self, rows: list[dict]) -> None:
+    def __init__(self, rows: list[dict], *, known: frozenset[str] = frozenset()) -> None:
+        self.known = known | STOP_WORDS
         self.slugs = [row["slug"] for row in rows]
         self.position = {slug: index for index, slug in enumerate(self.slugs)}
         self.rows = rows
@@ -54,8 +59,9 @@ class LexicalIndex:
         return name * NAME_WEIGHT + tags * TAG_WEIGHT + tokens(row["summary_text"]) + tokens(row["categories"])
 
     def correct(self, word: str) -> str:
-        """The closest catalogue word for an unknown one ("spotfy" -> "spotify"); itself if none."""
-        if len(word) < 4 or word.isdigit() or word in self.spellings or stem(word) in self.vocabulary:
+        """The closest catalogue word for an unknown one ("spotfy" -> "spotify"); itself if none or if real."""
+        if (len(word) < 4 or word.isdigit() or word in self.spellings or word in self.known
+                or stem(word) in self.vocabulary):
             return word
         candidates = [w for size in range(len(word) - 2, len(word) + 3) for w in self._by_length.get(size, [])]
         match = difflib.get_close_matches(word, candidates, n=1, cutoff=TYPO_CUTOFF)
@@ -140,5 +146,5 @@ def lexical_index() -> LexicalIndex:
     signature = _catalogue_signature()
     with _lock:
         if _cached is None or _cached[0] != signature:
-            _cached = (signature, LexicalIndex(_rows()))
+            _cached = (signature, LexicalIndex(_rows(), known=known_words()))
         return _cached[1]
