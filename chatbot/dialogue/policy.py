@@ -103,15 +103,18 @@ class Turn:
         return found
 
     def recommend(self, *, chosen: Option | None = None) -> Decision:
-        """Fresh cards for the current query. After a quick reply, results the chosen option stood for in
-        the question's pool go first (both signals agree); the rest of its pool joins the end for "more"."""
+        """Fresh cards for the current query. After a quick reply, the add-ons the chosen option stood for
+        go first (those the new search also finds, in its order, then the rest of them): the visitor
+        picked exactly those; the other results follow for "more"."""
         found, relaxed = self.results(RESULTS)
         if chosen is not None and chosen.constraints:
-            found.sort(key=lambda candidate: candidate.slug not in chosen.slugs)
-            skip = self.state.excluded() | {candidate.slug for candidate in found}
-            filters = self.state.filters()
-            found += [candidate for candidate in self.state.more if candidate.slug in chosen.slugs
-                      and candidate.slug not in skip and candidate.allowed_by(filters)]
+            excluded, filters = self.state.excluded(), self.state.filters()
+            picked = [candidate for candidate in found if candidate.slug in chosen.slugs]
+            seen = {candidate.slug for candidate in picked}
+            picked += [candidate for candidate in self.state.more if candidate.slug in chosen.slugs
+                       and candidate.slug not in excluded | seen and candidate.allowed_by(filters)]
+            picked_slugs = {candidate.slug for candidate in picked}
+            found = picked + [candidate for candidate in found if candidate.slug not in picked_slugs]
         return self.show(found, relaxed=relaxed)
 
     def show(self, found: list[Candidate], *, action: str = "recommend",

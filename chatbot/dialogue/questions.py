@@ -28,6 +28,7 @@ YES_NO_FACETS = frozenset({LICENSE, PRIVACY})  # their first option is what "yes
 # cards miss, the facet is asked once more with other options (or for the visitor's own words).
 OPEN_FACETS = frozenset({FUNCTION, SITE})
 MAX_ASKS = 2
+OPEN_ANSWER_BITS = 1.0  # worth of an answer in the visitor's words on an open facet, against a split's entropy
 
 TEXTS = {
     FUNCTION: "What should it mainly do?",
@@ -105,6 +106,17 @@ def quality(options: Iterable[Option], pool: int) -> float:
     entropy = -sum(count / total * math.log2(count / total) for count in counts)
     covered = len({slug for option in options for slug in option.slugs})
     return entropy * covered / pool
+
+
+def worth(facet: str, options: tuple[Option, ...], pool: int) -> float:
+    """What asking about a facet is worth: the split its options make, plus, for the part of the pool no
+    option speaks to, what the visitor's own words would say on an open-ended facet (where they name
+    the function or the site they need, far more than a shelf or a yes/no)."""
+    split = quality(options, pool)
+    if not split:
+        return 0.0
+    uncovered = 1 - len({slug for option in options for slug in option.slugs}) / pool
+    return WEIGHTS[facet] * (split + (OPEN_ANSWER_BITS * uncovered if facet in OPEN_FACETS else 0.0))
 
 
 def _pick(ranked: list[tuple[str, str, set[str]]], pool: int, make: Callable[[str, str], Option]) -> list[Option]:
@@ -326,7 +338,7 @@ def splits(candidates: list[Candidate], *, asked: set[str], constraints: list[Co
         if facet in asked:
             continue
         options = tuple(option for option in build() if option.id not in offered)
-        score = quality(options, len(candidates)) * WEIGHTS[facet]
+        score = worth(facet, options, len(candidates))
         if score > 0:
             found.append(Split(facet, options, score))
     return sorted(found, key=lambda split: -split.quality)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 from chatbot.dialogue.events import Answer, CardFeedback, Message, More, Reset, Satisfied, Unsatisfied
-from chatbot.dialogue.policy import decide
+from chatbot.dialogue.policy import POOL_SIZE, decide
 from chatbot.dialogue.questions import CATEGORY_FACET, SITE
 from chatbot.dialogue.state import FREE, NO_ALL_SITES, Constraint, ConversationState, Option
 
@@ -259,3 +259,19 @@ def test_a_typed_answer_is_merged_with_the_need_by_the_llm_rewriter_when_given()
     assert calls == [("dark mode", "for night time")] and state.query == "dark mode at night"
     assert state.questions[0].answer_text == "for night time"
     assert decision.action == "recommend"
+
+
+def test_the_add_ons_a_chosen_option_stood_for_come_first_even_when_the_new_search_misses_them():
+    base = make_search(DARK_MODES)
+
+    def search(query, filters, exclude, k):  # the wide pool holds Reddit add-ons; a page of results does not
+        found = base(query, filters, exclude, k)
+        return found if k == POOL_SIZE else [candidate for candidate in found if "reddit" not in candidate.slug]
+
+    state = ConversationState()
+    decide(state, Message("dark mode"), search=search)
+    asked = decide(state, Unsatisfied(), search=search)
+    option = next(option for option in asked.question.options if option.label == "Reddit")
+    shown = decide(state, Answer(asked.question.id, option.id), search=search)
+    expected = [slug for slug in option.slugs if slug not in state.shown[:-3]][:3]
+    assert slugs(shown) == expected and set(expected) <= set(option.slugs)

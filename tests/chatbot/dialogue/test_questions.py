@@ -15,6 +15,7 @@ from chatbot.dialogue.questions import (
     quality,
     settled,
     splits,
+    worth,
 )
 from chatbot.dialogue.state import CATEGORY, NO_ALL_SITES, TERM, Constraint, Option, Question
 from tests.chatbot.dialogue.fakes import candidate
@@ -162,3 +163,12 @@ def test_quality_prefers_even_splits_that_cover_the_pool():
 def test_capitalised_words_are_not_mistaken_for_sites_when_also_written_in_lower_case(summary):
     pool = [candidate("a", "A", summary, "tabs"), candidate("b", "B", "For students who love dark mode.", "tabs")]
     assert all(split.facet != SITE for split in splits(pool, asked=set(), constraints=[], query=""))
+
+
+def test_an_open_facet_is_worth_more_where_its_options_leave_the_pool_to_the_visitors_own_words():
+    options = (Option("a", "A", slugs=("1", "2")), Option("b", "B", slugs=("3", "4")))
+    assert worth(FUNCTION, options, 4) == pytest.approx(quality(options, 4))
+    assert worth(FUNCTION, options, 8) > worth(FUNCTION, options, 4) * 0.5 == quality(options, 8)
+    assert worth(SITE, options, 8) == worth(FUNCTION, options, 8)
+    assert worth(CATEGORY_FACET, options, 8) == pytest.approx(0.5 * quality(options, 8))
+    assert worth(FUNCTION, options[:1], 8) == 0
