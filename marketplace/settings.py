@@ -161,6 +161,10 @@ LLM_REWRITE_TIMEOUT = float(os.environ.get("LLM_REWRITE_TIMEOUT", "4"))
 # CPU threads for local generation (0: torch's default, one per core). On a 2-core machine shared with
 # other work, 2 threads measured ~10x slower than 1 (bench/llm.py prints both).
 LLM_TORCH_THREADS = int(os.environ.get("LLM_TORCH_THREADS", "1"))
+# Reply kinds the model writes; the template writes the rest. SmolLM2's question lead-ins, thanks and
+# apologies had nothing on the cards to keep them grounded (bench/llm.py); a larger model can take them all:
+# recommend,more,question,thanks,empty.
+LLM_REPLY_KINDS = env_list("LLM_REPLY_KINDS", "recommend,more")
 
 # Fine-tuning (QLoRA): the base model is LLM_MODEL; datasets, adapters and merged exports live under TRAINING_DIR.
 TRAINING_DIR = Path(os.environ.get("TRAINING_DIR", VAR_DIR / "training"))

@@ -275,6 +275,8 @@ async def stream_reply(request: ReplyRequest, params: GenerationParams, *, catal
                        backend: LLMBackend | None = None) -> AsyncIterator[ReplyEvent]:
     """Text events as they become safe to show, then one final event describing the reply."""
     started = time.perf_counter()
+    if request.kind not in settings.LLM_REPLY_KINDS:  # nothing on the cards to ground the model's words
+        backend = TemplateBackend()
     backend = backend or await asyncio.to_thread(get_backend)  # the first call imports torch
     guard = ReplyGuard(request.cards, catalogue_names, need=request.need,
                        require_card=request.kind in ("recommend", "more") and bool(request.cards))

@@ -84,7 +84,17 @@ async def test_generation_stops_after_the_sentences_a_reply_needs(request_for, p
     assert time.perf_counter() - started < 0.5
 
 
-async def test_a_lead_in_needs_no_card_name(request_for, params):
+async def test_the_template_writes_the_kinds_the_model_is_not_trusted_with(settings, request_for, params):
+    settings.LLM_REPLY_KINDS = ["recommend", "more"]
+    backend = ScriptedBackend(["Sending an email is not allowed."])
+    _, final = await reply(request_for("thanks"), params, backend)
+    assert final.backend == "template" and final.full_text == template_reply(request_for("thanks"))
+    _, final = await reply(request_for("recommend"), params, ScriptedBackend(["uBlock Origin blocks ads."]))
+    assert final.backend == "scripted"
+
+
+async def test_a_lead_in_needs_no_card_name(settings, request_for, params):
+    settings.LLM_REPLY_KINDS = ["recommend", "more", "question"]
     request = request_for("question", question="Which site?")
     pieces, final = await reply(request, params, ScriptedBackend(["One quick question first."]))
     assert final.full_text == "One quick question first." and not final.fell_back
@@ -147,7 +157,7 @@ async def test_the_event_loop_keeps_running_while_a_backend_generates(request_fo
 
 async def test_stream_reply_uses_the_configured_backend(settings, request_for, params):
     settings.LLM_BACKEND = "template"
-    _, final = await reply(request_for("thanks"), params)
+    _, final = await reply(request_for("recommend"), params)
     assert final.backend == "template" and not final.fell_back
 
 
