@@ -32,6 +32,7 @@ import django  # noqa: E402
 django.setup()
 
 import torch  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from chatbot.llm.base import CardFact, GenerationParams, ReplyRequest  # noqa: E402
 from chatbot.llm.prompts import build_messages  # noqa: E402
@@ -101,14 +102,16 @@ def guard_pass() -> None:
     backend = TransformersBackend("", "", False, "cpu")
     params = GenerationParams.from_settings()
     names = [card.name for request in GUARD_REQUESTS for card in request.cards] + CATALOGUE_SAMPLE
+    requests = [request for request in GUARD_REQUESTS if request.kind in settings.LLM_REPLY_KINDS]
     passed = kept = 0
-    for request in GUARD_REQUESTS:
+    for request in requests:
         raw = "".join(backend.stream(request, params))
         final = asyncio.run(_runner_reply(backend, params, request, names))
-        passed += not final.fell_back
-        kept += not final.fell_back and not final.corrected
+        passed += final.backend == backend.name
+        kept += final.backend == backend.name and not final.corrected
         print(f"[{request.kind}] model: {raw.strip()!r}\n    sent ({final.backend}): {final.full_text!r}")
-    total = len(GUARD_REQUESTS)
+    total = len(requests)
+    print(f"LLM_REPLY_KINDS {','.join(settings.LLM_REPLY_KINDS)}: {total} of {len(GUARD_REQUESTS)} requests")
     print(f"replies written by the model after the guard: {passed} of {total} ({passed / total:.0%}); "
           f"passed whole: {kept} of {total}")
 
