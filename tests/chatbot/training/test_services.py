@@ -163,3 +163,19 @@ def test_other_processes_see_a_promotion_within_the_ttl(db, tmp_path, settings):
     assert model_version_serving() is None
     ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.ACTIVE)  # e.g. by a worker
     assert model_version_serving() == ("", version.adapter_path)
+
+
+def test_retrain_and_promote_commands_refuse_clearly(db, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="max_steps must not be negative"):
+        call_command("retrain", "--max-steps", "-1")
+    TrainingRun.objects.create(status=TrainingRun.Status.RUNNING)
+    with pytest.raises(CommandError, match="is still running"):
+        call_command("retrain", "--max-steps", "2")
+    with pytest.raises(CommandError, match="not a version label|no model version"):
+        call_command("promote", "latest")
+    ModelVersion.objects.create(number=3, adapter_path=str(tmp_path / "gone"))
+    with pytest.raises(CommandError, match="no adapter"):
+        call_command("promote", "3")
+    assert TrainingRun.objects.count() == 1
