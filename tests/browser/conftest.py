@@ -142,8 +142,10 @@ def chat_server(browser_binary, host_sites, tmp_path_factory) -> ChatServer:
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(browser_binary):
+    """Module-scoped on purpose: Playwright's sync API keeps an event loop running in the main thread
+    until it stops, and pytest-asyncio tests collected after the browser tests need that thread free."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -183,8 +184,15 @@ def test_full_screen_on_a_phone(chat_server, browser, artifacts):
         page.goto(chat_server.url + "/")
         widget = Widget(page)
         widget.open()
-        box = widget.panel.bounding_box()
-        assert (box["x"], box["y"], box["width"], box["height"]) == (0, 0, 390, 780)
+        # The panel slides in; poll until it has settled, then it must fill the screen.
+        deadline = time.monotonic() + TIMEOUT / 1000
+        while True:
+            box = widget.panel.bounding_box()
+            edges = tuple(round(box[key]) for key in ("x", "y", "width", "height"))
+            if edges == (0, 0, 390, 780) or time.monotonic() > deadline:
+                break
+            page.wait_for_timeout(50)
+        assert edges == (0, 0, 390, 780)
         widget.say(NEED)
         expect(widget.cards.first).to_be_visible(timeout=TIMEOUT)
         widget.idle()
