@@ -36,9 +36,10 @@ def _clipped(text: str, limit: int) -> str:
 
 
 def card_line(card: CardFact) -> str:
-    """Name and gist only: ratings and user counts tempted the model into inventing numbers."""
+    """Name, shelf and gist: ratings and user counts tempted the model into inventing numbers."""
+    shelf = f" ({', '.join(card.categories)})" if card.categories else ""
     summary = f": {_clipped(card.summary, SUMMARY_CHARS)}" if card.summary else ""
-    return f"- {card.name}{summary}"
+    return f"- {card.name}{shelf}{summary}"
 
 
 REWRITE_PROMPT = (

@@ -17,7 +17,7 @@ import random
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from chatbot.llm.base import CardFact, ReplyRequest
@@ -54,7 +54,7 @@ ANSWER_OPENINGS = (
 class Example:
     source: str  # need, about, category, price or conversation
     group: str  # what decides the split: an add-on slug or a conversation id
-    messages: tuple[dict, ...]  # system, user, assistant
+    messages: tuple[dict, ...]  # the chat's prompt (system, worked example, user), then the answer
     answer_name: str  # the add-on the answer must name; empty when none is required
 
 
@@ -65,10 +65,10 @@ class DatasetFiles:
     counts: dict
 
 
-def _facts(addon: Addon, reason: str = "") -> CardFact:
+def _facts(addon: Addon) -> CardFact:
     return CardFact(slug=addon.slug, name=addon.name, summary=addon.summary_text,
                     categories=tuple(category.name for category in addon.categories.all()),
-                    rating=addon.rating, users=addon.average_daily_users, reason=reason)
+                    rating=addon.rating, users=addon.average_daily_users, reason="")
 
 
 def _example(source: str, group: str, request: ReplyRequest, answer: str, answer_name: str) -> Example:
@@ -152,7 +152,9 @@ def _addon_examples(addon: Addon, by_category: dict[str, list[Addon]], everyone:
     price = "Requires payment" if addon.requires_payment else "Free to install"
     answer = (f"{name} asks for a payment for some of its features." if addon.requires_payment
               else f"Yes, {name} is free to install.")
-    request = ReplyRequest(kind="recommend", need=f"Is {name} free?", cards=(_facts(addon, reason=price),))
+    # The prompt shows a card's name, categories and summary only, so the price goes into the summary.
+    priced = replace(_facts(addon), summary=f"{price}. {addon.summary_text}".strip())
+    request = ReplyRequest(kind="recommend", need=f"Is {name} free?", cards=(priced,))
     yield _example("price", group, request, answer, name)
 
 

@@ -12,9 +12,9 @@ def test_recommend_prompt_carries_the_cards_facts_and_the_need_after_one_worked_
     assert user["content"].splitlines() == [
         "I need: block ads on youtube",
         "Add-ons you found for me:",
-        "- uBlock Origin: An efficient wide-spectrum content blocker",
-        "- Dark Reader: Dark mode for every website",
-        "- YouTube NonStop: Tired of the 'Video paused' prompt?",
+        "- uBlock Origin (Privacy & Security): An efficient wide-spectrum content blocker",
+        "- Dark Reader (Appearance): Dark mode for every website",
+        "- YouTube NonStop (Photos, Music & Videos): Tired of the 'Video paused' prompt?",
         "Tell me briefly why they suit me.",
     ]
 

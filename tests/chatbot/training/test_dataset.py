@@ -32,12 +32,12 @@ def test_catalogue_examples_pair_needs_with_grounded_answers(catalogue):
     assert set(by_source) == {"need", "about", "category", "price"}
     assert len(by_source["about"]) == len(by_source["category"]) == len(by_source["price"]) == len(catalogue)
     for example in by_source["need"]:
-        system, user, assistant = example.messages
+        system, *_, user, assistant = example.messages
         assert system == {"role": "system", "content": SYSTEM_PROMPT}
         need = user["content"].splitlines()[0]
         assert need.startswith("I need: ") and example.answer_name.lower() not in need.lower()
         cards = [line for line in user["content"].splitlines() if line.startswith("- ")]
-        assert len(cards) == dataset.CARDS_PER_NEED and any(line.startswith(f"- {example.answer_name}:")
+        assert len(cards) == dataset.CARDS_PER_NEED and any(line.startswith(f"- {example.answer_name} (")
                                                            for line in cards)
         assert assistant["role"] == "assistant" and example.answer_name in assistant["content"]
         names_in_answer = {name for _, name, *_ in catalogue if name in assistant["content"]}
@@ -46,18 +46,19 @@ def test_catalogue_examples_pair_needs_with_grounded_answers(catalogue):
 
 def test_metadata_answers_come_from_the_listing(catalogue):
     examples = {(e.source, e.answer_name): e for e in dataset.catalogue_examples(seed=1)}
-    assert examples[("price", "Pass Vault")].messages[2]["content"].startswith("Pass Vault asks for a payment")
-    assert examples[("price", "Night Shade")].messages[2]["content"] == "Yes, Night Shade is free to install."
-    assert "Free to install" in examples[("price", "Night Shade")].messages[1]["content"]  # grounded in the card
-    assert examples[("category", "Tab Keeper")].messages[2]["content"] == "Tab Keeper is listed under Tabs."
+    assert examples[("price", "Pass Vault")].messages[-1]["content"].startswith("Pass Vault asks for a payment")
+    assert examples[("price", "Night Shade")].messages[-1]["content"] == "Yes, Night Shade is free to install."
+    assert "Free to install" in examples[("price", "Night Shade")].messages[-2]["content"]  # grounded in the card
+    assert examples[("category", "Tab Keeper")].messages[-1]["content"] == "Tab Keeper is listed under Tabs."
+    assert "- Tab Keeper (Tabs)" in examples[("category", "Tab Keeper")].messages[-2]["content"]  # grounded too
     about = examples[("about", "Ad Sweeper")]
-    assert about.messages[1]["content"].startswith("I need: What does Ad Sweeper do?")
-    assert "Blocks ads, pop-ups and trackers on video sites" in about.messages[2]["content"]
+    assert about.messages[-2]["content"].startswith("I need: What does Ad Sweeper do?")
+    assert "Blocks ads, pop-ups and trackers on video sites" in about.messages[-1]["content"]
 
 
 def test_prompts_are_the_shape_the_chat_serves(catalogue):
     example = next(e for e in dataset.catalogue_examples(seed=1) if e.source == "about")
-    request_user = example.messages[1]["content"]
+    request_user = example.messages[-2]["content"]
     assert request_user.endswith(build_messages(ReplyRequest(kind="recommend", need="x", cards=()))[1]["content"]
                                  .splitlines()[-1])
 
@@ -83,13 +84,13 @@ def test_only_liked_replies_are_learned(catalogue):
     reply(silent, 1, cards=[CARD])
 
     examples = dataset.conversation_examples()
-    answers = sorted((e.group, e.messages[2]["content"], e.answer_name) for e in examples)
+    answers = sorted((e.group, e.messages[-1]["content"], e.answer_name) for e in examples)
     assert answers == [
         (f"conversation-{happy.pk}", "Night Shade darkens every page.", ""),
         (f"conversation-{upvoted.pk}", "Sun Filter and Night Shade help.", "Night Shade"),
     ]
     liked = next(e for e in examples if e.group == f"conversation-{upvoted.pk}")
-    assert liked.messages[1]["content"].startswith("I need: dark pages please")
+    assert liked.messages[-2]["content"].startswith("I need: dark pages please")
 
 
 def test_split_is_stable_and_keeps_an_addon_on_one_side():
@@ -112,7 +113,7 @@ def test_training_set_is_saved_with_the_chat_template(catalogue, tmp_path):
     assert sum(files.counts["train_by_source"].values()) == files.counts["train"]
     row = rows[0]
     assert row["prompt"].startswith("<|im_start|>system\n") and row["prompt"].endswith("<|im_start|>assistant\n")
-    assert row["completion"] == row["messages"][2]["content"] + "<|im_end|>\n"
+    assert row["completion"] == row["messages"][-1]["content"] + "<|im_end|>\n"
     groups = {split: {json.loads(line)["group"] for line in path.read_text().splitlines()}
               for split, path in (("train", files.train), ("validation", files.validation))}
     assert not groups["train"] & groups["validation"]
