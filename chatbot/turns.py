@@ -90,7 +90,7 @@ async def _reply(request: ReplyRequest, params: GenerationParams, turn: int, sen
         async for piece in pieces:
             if piece.final:
                 text = piece.full_text
-                generation = {"backend": piece.backend, "corrected": piece.corrected,
+                generation = {"backend": piece.backend, "adapter": piece.adapter, "corrected": piece.corrected,
                               "fell_back": piece.fell_back, "params": params.as_dict()}
                 continue
             if first_token_ms is None:

@@ -95,6 +95,7 @@ class LLMBackend(ABC):
     """Writes the reply text for a request, as a synchronous stream of pieces (run off the event loop)."""
 
     name: str
+    adapter: str = ""  # the fine-tuned LoRA adapter it serves, recorded with every reply it writes
 
     @abstractmethod
     def stream(self, request: ReplyRequest, params: GenerationParams) -> Iterator[str]:

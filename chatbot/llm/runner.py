@@ -39,6 +39,7 @@ class ReplyEvent:
     backend: str = ""
     corrected: bool = False  # a sentence was dropped by the guard, or the reply was cut short
     fell_back: bool = False  # the template wrote the reply instead of the chosen backend
+    adapter: str = ""  # the LoRA adapter of the model version that wrote it
     first_token_ms: int | None = None
     total_ms: int = 0
 
@@ -293,4 +294,5 @@ async def stream_reply(request: ReplyRequest, params: GenerationParams, *, catal
         yield ReplyEvent(text=text)
     yield ReplyEvent(final=True, full_text="".join(sent).strip(),
                      backend=TemplateBackend.name if fell_back else backend.name, corrected=guard.corrected,
-                     fell_back=fell_back, first_token_ms=first_token_ms, total_ms=_ms(started))
+                     fell_back=fell_back, adapter="" if fell_back else backend.adapter,
+                     first_token_ms=first_token_ms, total_ms=_ms(started))

@@ -48,6 +48,8 @@ async def test_session_cards_before_tokens_reply_and_done(demo_catalog):
     reply = frames[-2]["text"]
     assert reply == "".join(frame["text"] for frame in frames if frame["type"] == "token")
     assert all(frame["turn"] == frames[0]["turn"] for frame in frames)
+    stored = await database_sync_to_async(Message.objects.get)(role="assistant", turn=frames[0]["turn"])
+    assert stored.text == reply and stored.generation["backend"] == "template" and stored.generation["adapter"] == ""
     await communicator.disconnect()
 
 

@@ -40,6 +40,17 @@ async def test_streams_guarded_sentences_in_order(request_for, params):
     assert 0 <= final.first_token_ms <= final.total_ms
 
 
+async def test_the_reply_names_the_adapter_that_wrote_it(request_for, params):
+    backend = ScriptedBackend(["uBlock Origin blocks ads."])
+    backend.adapter = "var/training/run-3/adapter"
+    _, final = await reply(request_for(), params, backend)
+    assert final.adapter == "var/training/run-3/adapter"
+    backend = ScriptedBackend([], error=LLMUnavailable("down"))
+    backend.adapter = "var/training/run-3/adapter"
+    _, final = await reply(request_for(), params, backend)
+    assert final.fell_back and final.adapter == ""  # the template wrote it, not the fine-tuned model
+
+
 async def test_a_dropped_sentence_is_reported(request_for, params):
     backend = ScriptedBackend(["uBlock Origin blocks ads. ", "Honey is nice too. ", "Enjoy!"])
     pieces, final = await reply(request_for(), params, backend)

@@ -38,6 +38,7 @@ async def test_after_promotion_the_chat_replies_with_the_adapter(trained_project
     params = GenerationParams(temperature=0.0, top_k=40, top_p=0.9, repetition_penalty=1.1, max_new_tokens=16)
     events = [event async for event in runner.stream_reply(request, params, catalogue_names=["Night Shade"])]
     assert events[-1].final and events[-1].backend == "transformers" and events[-1].full_text
+    assert events[-1].fell_back or events[-1].adapter == str(adapter)  # stored on the Message by the turn
 
     assert await _sync(services.model_version_rollback)() is None
     assert await _backend() is base_backend  # the base model serves again, still loaded
