@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from django.db import IntegrityError, transaction
 from peft import LoraConfig, get_peft_model
 from transformers import LlamaConfig, LlamaForCausalLM
@@ -12,7 +13,7 @@ from chatbot.models import ModelVersion, TrainingRun
 from chatbot.training import services, trainer
 from chatbot.training.config import ConfigError, TrainingConfig
 
-FAST = {"max_steps": 4, "batch_size": 2, "grad_accumulation": 1, "max_seq_length": 256, "learning_rate": 1e-2,
+FAST = {"max_steps": 4, "batch_size": 2, "grad_accumulation": 1, "max_seq_length": 256, "learning_rate": 3e-2,
         "warmup_steps": 0, "eval_examples": 4, "grounded_samples": 1, "validation_fraction": 0.3, "seed": 5}
 
 
@@ -21,6 +22,7 @@ def tiny_model(monkeypatch):
     """A one-layer random Llama with LoRA on q/k/v/o, and the real SmolLM2 tokenizer."""
     def load(config: TrainingConfig):
         tokenizer = trainer.load_tokenizer(config.base_model)
+        torch.manual_seed(config.seed)  # the same random model whatever ran before it
         base = LlamaForCausalLM(LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32,
                                             num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1))
         lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, target_modules=list(config.target_modules),
