@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from marketplace.models import Addon
 
 DESCRIPTION_CHARS = 600
+MAX_SITES = 8
+HOST = re.compile(r"^(?:[a-z*-]+://)?([^/:]+)")
+SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu"})
 
 
 def category_key(slug: str) -> str:
@@ -13,14 +17,34 @@ def category_key(slug: str) -> str:
     return f"cat_{slug.replace('-', '_')}"
 
 
+def site_names(addon: Addon) -> list[str]:
+    """The sites an add-on is made for, from the hosts it asks for ("*://*.roblox.com/*" -> "roblox").
+
+    Many listings never name the site ("Enhanced subtitles for language study" is for Netflix);
+    their permissions do. Patterns for every site, IP addresses and local hosts name nothing.
+    """
+    names: list[str] = []
+    for pattern in [*addon.permissions, *addon.host_permissions]:
+        found = HOST.match(pattern.lower())
+        labels = [label for label in found.group(1).split(".") if label not in {"*", "www", "m"}] if found else []
+        if len(labels) < 2 or not labels[-1].isalpha():
+            continue
+        name = labels[-3] if len(labels) >= 3 and labels[-2] in SECOND_LEVEL else labels[-2]
+        if name.isalnum() and name not in names:
+            names.append(name)
+    return names[:MAX_SITES]
+
+
 def addon_text(addon: Addon) -> str:
-    """Name, summary, categories, tags and the start of the description, as one passage."""
+    """Name, summary, categories, tags, the sites it works on and the start of the description."""
     categories = ", ".join(category.name for category in addon.categories.all())
+    sites = ", ".join(site_names(addon))
     parts = [
         f"{addon.name}.",
         addon.summary_text,
         f"Categories: {categories}." if categories else "",
         f"Tags: {', '.join(addon.tags)}." if addon.tags else "",
+        f"Works on: {sites}." if sites else "",
         addon.description_text[:DESCRIPTION_CHARS],
     ]
     return " ".join(part for part in parts if part)

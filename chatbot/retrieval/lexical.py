@@ -1,4 +1,4 @@
-"""BM25 over name, tags, summary and categories, with typo correction against the catalogue's words.
+"""BM25 over name, tags, summary, categories and the sites an add-on works on, with typo correction against the catalogue's words.
 
 Only words that are neither in the catalogue nor real words (stop words, or whole words of the
 embedding model's vocabulary) are corrected: otherwise "with" became "width" and "pounds" "sounds".
@@ -17,6 +17,7 @@ import numpy as np
 from django.db.models import Count, Max
 
 from chatbot.retrieval.bm25 import BM25
+from chatbot.retrieval.documents import site_names
 from chatbot.retrieval.embedder import known_words
 from chatbot.retrieval.text import STOP_WORDS, TOKEN, fold, stem, tokens, words
 from marketplace.models import Addon
@@ -56,7 +57,8 @@ class LexicalIndex:
     def _document_tokens(row: dict) -> list[str]:
         name = tokens(row["name"]) + tokens(row["slug"].replace("-", " "))
         tags = tokens(" ".join(row["tags"]))
-        return name * NAME_WEIGHT + tags * TAG_WEIGHT + tokens(row["summary_text"]) + tokens(row["categories"])
+        return (name * NAME_WEIGHT + tags * TAG_WEIGHT + tokens(row["summary_text"]) + tokens(row["categories"])
+                + tokens(row["sites"]))
 
     def correct(self, word: str) -> str:
         """The closest catalogue word for an unknown one ("spotfy" -> "spotify"); itself if none or if real."""
@@ -133,6 +135,7 @@ def _rows() -> list[dict]:
             "summary_text": addon.summary_text,
             "categories": " ".join(category.name for category in addon.categories.all()),
             "category_slugs": {category.slug for category in addon.categories.all()},
+            "sites": " ".join(site_names(addon)),
             "rating": addon.rating,
             "free": not addon.requires_payment,
             "all_sites": addon.needs_all_sites,

@@ -12,10 +12,10 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chatbot.retrieval.documents import category_key
+from chatbot.retrieval.documents import category_key, site_names
 from chatbot.retrieval.lexical import LexicalHit, lexical_index
 from chatbot.retrieval.store import vector_store
-from chatbot.retrieval.text import stem, tokens, words
+from chatbot.retrieval.text import stem, tokens, without_ruled_out, words
 from marketplace.models import Addon
 
 CANDIDATES = 100
@@ -117,7 +117,8 @@ def _filtered(addons, filters: Filters):
 def reason(query: str, addon: Addon) -> str:
     """A short, visitor-readable account of what matched."""
     fields = [("name", addon.name + " " + addon.slug.replace("-", " ")), ("tags", " ".join(addon.tags)),
-              ("description", addon.summary_text + " " + addon.description_text)]
+              ("description", addon.summary_text + " " + addon.description_text),
+              ("works on", " ".join(site_names(addon)))]
     field_terms = [(label, set(tokens(text))) for label, text in fields]
     matched: dict[str, list[str]] = {}
     for word in dict.fromkeys(words(query)):
@@ -137,7 +138,7 @@ def recommend(query: str, *, k: int = 5, filters: Filters | None = None,
     """The k best catalogue add-ons for a need, each with a score and the reason it matched."""
     filters = filters or Filters()
     excluded = frozenset(exclude)
-    query = lexical_index().corrected(query)
+    query = lexical_index().corrected(without_ruled_out(query))
     dense = dense_candidates(query, filters=filters, exclude=excluded)
     feedback = dense[:FEEDBACK_DOCS]
     lexical = [hit.slug for hit in lexical_candidates(query, filters=filters, exclude=excluded, feedback=feedback)]

@@ -7,7 +7,7 @@ from chatbot.retrieval.lexical import LexicalIndex
 
 def row(slug: str, name: str, summary: str) -> dict:
     return {"slug": slug, "name": name, "tags": [], "summary_text": summary, "categories": "Other",
-            "category_slugs": {"other"}, "rating": 4.0, "free": True, "all_sites": False}
+            "category_slugs": {"other"}, "sites": "", "rating": 4.0, "free": True, "all_sites": False}
 
 
 ROWS = [

@@ -70,3 +70,14 @@ def test_fusion_and_prior_arithmetic():
     popular = Addon(average_daily_users=1_000_000, rating=4.8, rating_count=5000)
     unknown = Addon(average_daily_users=None, rating=None, rating_count=None)
     assert 0 <= prior(unknown) < prior(popular) <= 1
+
+
+
+def test_a_means_the_visitor_rules_out_is_not_searched_for(demo_catalog):
+    assert "foxyproxy-standard" in slugs(recommend("change my user agent, installing a proxy", k=4))
+    ruled_out = slugs(recommend("change my user agent without installing a proxy", k=4))
+    assert ruled_out[0] == "user-agent-string-switcher" and "foxyproxy-standard" not in ruled_out
+
+
+def test_a_wanted_effect_after_without_is_kept(demo_catalog):
+    assert slugs(recommend("watch twitch streams without the ads", k=1)) == ["ttv-lol"]  # "twitch_5" without them

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from chatbot.retrieval.recommend import recommend
 from chatbot.retrieval.store import vector_store
 from chatbot.retrieval.sync import index_drift, index_rebuild, index_sync
 from marketplace.models import Addon
@@ -106,3 +107,12 @@ def test_a_failing_index_never_undoes_the_catalogue_write():
         report = addons_upsert(records=[record("tab-one")])
     assert report.created == 1 and Addon.objects.filter(slug="tab-one").exists()
     assert index_drift().missing == ["tab-one"]
+
+
+def test_the_sites_an_addon_asks_for_are_searchable_though_its_listing_never_names_them():
+    summary = "Shows subtitles in two languages at once for language study"
+    addons_upsert(records=[record("dual-subs", summary=summary, host_permissions=["*://*.netflix.com/*"]),
+                           record("study-subs", summary=summary, permissions=["<all_urls>"])])
+    assert "Works on: netflix." in indexed()["dual-subs"]["text"] and "Works on" not in indexed()["study-subs"]["text"]
+    best = recommend("netflix", k=2)[0]
+    assert best.addon.slug == "dual-subs" and best.reason == 'Matched works on: "netflix"'
