@@ -64,11 +64,11 @@ def stem(word: str) -> str:
 
 
 def without_ruled_out(query: str) -> str:
-    """The need without the clauses that rule a means out ("..., without using a VPN", "instead of ...").
+    """The need without the clauses that rule a means out ("..., without installing an app", "instead of ...").
 
-    Both rankers would otherwise pull in exactly what the visitor does not want: every VPN for "make
-    sites think I'm elsewhere without using a VPN". A bare "without" stays: "Twitch without ads" names
-    the effect wanted. A need that is nothing but such a clause is kept whole.
+    Both rankers would otherwise pull in exactly what the visitor does not want: every proxy switcher
+    for "change my user agent without installing a proxy". A bare "without" stays: "Twitch without
+    ads" names the effect wanted. A need that is nothing but such a clause is kept whole.
     """
     kept = " ".join(RULED_OUT.sub(" ", query).split())
     return kept if words(kept) else query
