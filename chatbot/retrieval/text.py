@@ -24,7 +24,7 @@ STOP_WORDS = frozenset(
 )
 VERB_SUFFIXES = ("ing", "er", "ed")
 HISSING_PLURALS = ("sses", "xes", "zes", "ches", "shes")
-NOT_PLURALS = frozenset({"news", "series", "species", "always", "access", "alias"})
+NOT_PLURALS = frozenset({"news", "series", "species", "always", "alias"})
 RULED_OUT = re.compile(
     r"\b(?:instead of|rather than|other than|except|apart from|without (?:using|installing|switching to|going through))\b"
     r"[^,.;:!?]*",
