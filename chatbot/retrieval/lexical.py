@@ -1,4 +1,5 @@
-"""BM25 over name, tags, summary, categories and the sites an add-on works on, with typo correction against the catalogue's words.
+"""BM25 over name, tags, summary, categories and the sites an add-on works on, with typo correction
+against the catalogue's words.
 
 Only words that are neither in the catalogue nor real words (stop words, or whole words of the
 embedding model's vocabulary) are corrected: otherwise "with" became "width" and "pounds" "sounds".

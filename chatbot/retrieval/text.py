@@ -26,7 +26,8 @@ VERB_SUFFIXES = ("ing", "er", "ed")
 HISSING_PLURALS = ("sses", "xes", "zes", "ches", "shes")
 NOT_PLURALS = frozenset({"news", "series", "species", "always", "alias"})
 RULED_OUT = re.compile(
-    r"\b(?:instead of|rather than|other than|except|apart from|without (?:using|installing|switching to|going through))\b"
+    r"\b(?:instead of|rather than|other than|except|apart from"
+    r"|without (?:using|installing|switching to|going through))\b"
     r"[^,.;:!?]*",
     re.IGNORECASE,
 )
