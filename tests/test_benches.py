@@ -32,7 +32,7 @@ def addon(slug: str, name: str, summary: str, category: str) -> dict:
 
 
 @pytest.mark.slow
-def test_quality_bench_prints_the_three_systems_side_by_side(tmp_path):
+def test_quality_bench_prints_the_three_systems_side_by_side_and_the_margin(tmp_path):
     catalog = tmp_path / "catalog.json"
     results = [
         addon("ad-eraser", "Ad Eraser", "Blocks advertising banners and pop-ups on every website.", "privacy-security"),
@@ -53,3 +53,10 @@ def test_quality_bench_prints_the_three_systems_side_by_side(tmp_path):
     assert set(rows) == {"BM25 only", "dense only", "hybrid (shipped)"}
     assert all(len(values) == 4 for values in rows.values())
     assert rows["hybrid (shipped)"][1] == 1.0  # Hit@5 on needs this plain
+    margin = re.search(r"^hybrid nDCG@5 minus (BM25 only|dense only): ([+-][\d.]+) "
+                       r"\(95% paired bootstrap interval ([+-][\d.]+) to ([+-][\d.]+)\)$", result.stdout, re.M)
+    assert margin, result.stdout
+    baseline, mean, low, high = margin[1], float(margin[2]), float(margin[3]), float(margin[4])
+    assert rows[baseline][2] == max(rows["BM25 only"][2], rows["dense only"][2])
+    assert mean == pytest.approx(rows["hybrid (shipped)"][2] - rows[baseline][2], abs=0.002)
+    assert low <= mean <= high
