@@ -68,9 +68,10 @@ def main() -> None:
         totals = dict.fromkeys(names, 0.0)
         for case in cases:
             ranked = system(case["query"])
-            for name, value in metrics(ranked, case["relevant"]).items():
+            scores = metrics(ranked, case["relevant"])
+            for name, value in scores.items():
                 totals[name] += value
-            per_need.setdefault(label, []).append(ndcg(ranked, case["relevant"], 5))
+            per_need.setdefault(label, []).append(scores["nDCG@5"])
             if args.verbose and label.startswith("hybrid"):
                 marks = [f"{slug}{'**' if case['relevant'].get(slug) == 2 else '*' if slug in case['relevant'] else ''}"
                          for slug in ranked[:5]]
