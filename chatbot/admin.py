@@ -14,6 +14,7 @@ from chatbot.tasks import enqueue, model_version_evaluate, model_version_promote
 from chatbot.training.chart import loss_curve_svg
 from chatbot.training.selectors import metric_change, model_version_active, training_run_progress
 from chatbot.training.services import TrainingBusy, TrainingRunError, training_run_cancel, training_run_start
+from marketplace.admin_history import HistoryAdmin
 
 
 class MessageInline(admin.TabularInline):
@@ -33,7 +34,7 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(HistoryAdmin):
     list_display = ["session_id", "outcome", "origin", "message_count", "created_at", "updated_at"]
     list_filter = ["outcome", "created_at"]
     search_fields = ["session_id", "messages__text", "origin"]
@@ -45,12 +46,6 @@ class ConversationAdmin(admin.ModelAdmin):
     @admin.display(description="Messages")
     def message_count(self, conversation: Conversation) -> int:
         return conversation.messages.count()
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Conversation | None = None) -> bool:
-        return False
 
 
 def _seconds(value: int | None) -> str:
@@ -68,7 +63,7 @@ def _metrics_table(metrics: dict) -> str:
 
 
 @admin.register(TrainingRun)
-class TrainingRunAdmin(admin.ModelAdmin):
+class TrainingRunAdmin(HistoryAdmin):
     """Runs with live progress; "Retrain model" and "Cancel" only call the services, which use Celery."""
 
     list_display = ["id", "status", "progress_bar", "validation_loss", "grounded", "trigger", "created_at",
@@ -86,12 +81,6 @@ class TrainingRunAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["status", "trigger", "progress_bar", "loss_curve", "error", "metrics_table", "counts",
                        "metrics", "config", "dataset_path", "log_text", "created_at", "started_at", "finished_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: TrainingRun | None = None) -> bool:
-        return False
 
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("chatbot.change_trainingrun")
@@ -189,7 +178,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(HistoryAdmin):
     """Versions and what serves the chat; "Promote", "Roll back" and "Evaluate" enqueue Celery tasks."""
 
     list_display = ["__str__", "status", "base", "validation_loss", "grounded", "run", "created_at", "promoted_at"]
@@ -199,12 +188,6 @@ class ModelVersionAdmin(admin.ModelAdmin):
     readonly_fields = ["number", "status", "base", "adapter_path", "merged_path", "run", "previous", "metrics_table",
                        "training_config", "metrics", "created_at", "promoted_at"]
     fields = readonly_fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: ModelVersion | None = None) -> bool:
-        return False
 
     def has_promote_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("chatbot.change_modelversion")

@@ -7,12 +7,13 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from marketplace.admin_history import HistoryAdmin
 from scraper.models import ScrapeRun
 from scraper.services import scrape_run_default_params, scrape_run_enqueue
 
 
 @admin.register(ScrapeRun)
-class ScrapeRunAdmin(admin.ModelAdmin):
+class ScrapeRunAdmin(HistoryAdmin):
     list_display = ["id", "kind", "trigger", "status", "created_at", "finished_at", "pages_fetched",
                     "created", "updated", "unchanged", "skipped", "deactivated"]
     list_filter = ["status", "kind", "trigger"]
@@ -20,12 +21,6 @@ class ScrapeRunAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in ScrapeRun._meta.fields]
     actions = ["rerun"]
     change_list_template = "admin/scraper/scraperun/change_list.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: ScrapeRun | None = None) -> bool:
-        return False
 
     @admin.action(description="Run the selected runs again with the same settings")
     def rerun(self, request: HttpRequest, queryset) -> None:

@@ -79,3 +79,19 @@ def test_rerun_action_enqueues_with_same_params(admin_client, django_capture_on_
     new = ScrapeRun.objects.exclude(pk=old.pk).get()
     assert new.params == old.params and new.trigger == "admin"
     delay.assert_called_once_with(new.pk)
+
+
+@pytest.mark.parametrize("model", ["scraper_scraperun", "chatbot_conversation", "chatbot_trainingrun",
+                                   "chatbot_modelversion"])
+def test_history_pages_refuse_adding_even_to_a_superuser(admin_client, model):
+    assert admin_client.get(reverse(f"admin:{model}_add")).status_code == 403
+
+
+def test_a_scrape_run_is_shown_read_only_and_a_posted_edit_changes_nothing(admin_client):
+    run = ScrapeRun.objects.create(kind="scrape", params={"pages": 1}, status="failed", failure="timed out")
+    url = reverse("admin:scraper_scraperun_change", args=[run.pk])
+    page = admin_client.get(url)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert admin_client.post(url, {"status": "succeeded", "failure": ""}).status_code == 403
+    run.refresh_from_db()
+    assert (run.status, run.failure) == ("failed", "timed out")
