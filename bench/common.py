@@ -18,6 +18,7 @@ def scratch_django() -> Path:
     os.environ["VAR_DIR"] = str(scratch)
     os.environ["CHROMA_PATH"] = str(scratch / "chroma")
     os.environ.pop("CHROMA_URL", None)
+    os.environ["CATALOGUE_CHANGED_HOOK"] = ""  # benches sync the index themselves, when and if they time it
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
@@ -28,10 +29,14 @@ def scratch_django() -> Path:
     return scratch
 
 
-def import_catalog(path: Path):
-    """Import an AMO API JSON file (which also embeds it into the index) and return the run."""
+def import_catalog(path: Path, *, index: bool = True):
+    """Import an AMO API JSON file (and, with `index`, embed it into the index) and return the run."""
+    from retrieval.sync import index_sync
     from scraper.models import ScrapeRun
     from scraper.services import catalog_import, scrape_run_create
 
     run = scrape_run_create(kind=ScrapeRun.Kind.IMPORT, params={"sources": [str(path)], "full": True})
-    return catalog_import(run_id=run.pk)
+    run = catalog_import(run_id=run.pk)
+    if index:
+        index_sync()
+    return run

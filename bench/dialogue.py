@@ -21,7 +21,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from unittest import mock
 
 import websockets
 from common import REPO, SHARED, import_catalog, scratch_django
@@ -33,7 +32,7 @@ QUESTION_FACTS = {"site": ("site", "website"), "feature": ("do", "function", "fe
 
 
 def content_words(text: str) -> set[str]:
-    from chatbot.retrieval.text import stem, words
+    from retrieval.text import stem, words
 
     return {stem(word) for word in words(text)}
 
@@ -170,11 +169,7 @@ def main() -> None:
     parser.add_argument("--policies", default=",".join(POLICIES), help="comma-separated: shipped,baseline")
     args = parser.parse_args()
     scratch_django()
-    with mock.patch("chatbot.tasks.index_sync.delay"):
-        import_catalog(args.catalog)
-    from chatbot.retrieval.sync import index_sync
-
-    index_sync()
+    import_catalog(args.catalog)
     dev = json.loads(args.queries.read_text())
     env = {**os.environ, "LLM_BACKEND": args.llm, "CHAT_RATE_LIMIT": "1000", "LLM_MAX_QUEUE": "8",
            "LLM_REWRITE": "1" if args.rewriter == "llm" else "0"}

@@ -26,14 +26,13 @@ def build_dataset(catalog: str, seed: int) -> Path:
     """The training set from a scratch catalogue (no search index: training does not need one)."""
     scratch = scratch_django()
     from marketplace import services as catalogue
-    from chatbot.training import dataset
-    from chatbot.training.trainer import load_tokenizer
+    from training import dataset
+    from training.trainer import load_tokenizer
 
-    catalogue.index_sync_after_commit = lambda *, slugs: None  # embedding the catalogue is not what we time
-    if catalog:
+    if catalog:  # no index: embedding the catalogue is not what we time
         from common import import_catalog
 
-        import_catalog(Path(catalog))
+        import_catalog(Path(catalog), index=False)
     else:
         catalogue.demo_catalog_load()
     examples = dataset.catalogue_examples(seed=seed)
@@ -50,8 +49,8 @@ def train_one(args: argparse.Namespace) -> dict:
     import django
 
     django.setup()
-    from chatbot.training import dataset, trainer
-    from chatbot.training.config import TrainingConfig
+    from training import dataset, trainer
+    from training.config import TrainingConfig
 
     config = TrainingConfig.from_settings(
         load_in_4bit=args.child == "4bit", max_steps=args.steps, batch_size=args.batch_size, grad_accumulation=1,

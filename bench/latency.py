@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from unittest import mock
 
 from common import REPO, SHARED, import_catalog, scratch_django
 
@@ -28,7 +27,7 @@ def percentiles(samples: list[float]) -> str:
 
 
 def in_process(queries: list[str]) -> list[float]:
-    from chatbot.retrieval.recommend import recommend
+    from retrieval.recommend import recommend
 
     recommend(queries[0], k=5)  # warm caches: model, BM25
     samples = []
@@ -73,7 +72,7 @@ def grow_tenfold() -> float:
     """Nine synthetic variants of every add-on, in the database and the index; returns seconds to insert."""
     import numpy as np
 
-    from chatbot.retrieval.store import vector_store
+    from retrieval.store import vector_store
     from marketplace.models import Addon
 
     store = vector_store()
@@ -107,11 +106,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     scratch = scratch_django()
-    from chatbot.retrieval.sync import index_sync
+    from retrieval.sync import index_sync
     from marketplace.models import Addon
 
-    with mock.patch("chatbot.tasks.index_sync.delay"):
-        import_catalog(args.catalog)
+    import_catalog(args.catalog, index=False)
     start = time.perf_counter()
     report = index_sync()
     print(f"index build, {report.embedded} add-ons: {time.perf_counter() - start:.1f} s")

@@ -49,7 +49,8 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="Print each query's top 5 for the hybrid.")
     args = parser.parse_args()
     scratch_django()
-    from chatbot.retrieval.recommend import Filters, dense_candidates, lexical_candidates, recommend
+    from retrieval.query import Filters
+    from retrieval.recommend import dense_candidates, lexical_candidates, recommend
 
     start = time.perf_counter()
     run = import_catalog(args.catalog)

@@ -87,8 +87,10 @@ def main() -> None:
     size_report()
     scratch_django()
     from marketplace.services import demo_catalog_load
+    from retrieval.sync import index_sync
 
-    demo_catalog_load()  # commits: the eager index sync embeds it into the scratch index
+    demo_catalog_load()
+    index_sync()
     env = {**os.environ, "LLM_BACKEND": args.llm, "CHAT_RATE_LIMIT": "1000"}
     server, ws_url = serve("chatbot.dialogue.policy.decide", env)
     try:

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from chatbot.dialogue.events import Answer, CardFeedback, Message, More, Reset, Satisfied, Unsatisfied
+from retrieval.query import MAX_QUERY_CHARS
 
 PROTOCOL_VERSION = 1
-MAX_TEXT_CHARS = 1000
+MAX_TEXT_CHARS = MAX_QUERY_CHARS  # a message is a need: what a search takes
 MAX_FRAME_BYTES = 8192
 
 
@@ -23,7 +24,6 @@ class ErrorCode:
     EMPTY_TEXT = "empty_text"
     TEXT_TOO_LONG = "text_too_long"
     RATE_LIMITED = "rate_limited"
-    UNKNOWN_QUESTION = "unknown_question"
     SERVER_ERROR = "server_error"
 
 
@@ -125,9 +125,10 @@ def reply_frame(turn: int, text: str) -> dict:
     return {"type": "reply", "turn": turn, "text": text}
 
 
-def question_frame(turn: int, question_id: str, text: str, options: list[dict]) -> dict:
-    return {"type": "question", "turn": turn, "question_id": question_id, "text": text,
-            "options": [{"id": option["id"], "label": option["label"]} for option in options]}
+def question_frame(turn: int, question: dict) -> dict:
+    """`question` is the dialogue's Question.payload(): its id, text and quick-reply options."""
+    return {"type": "question", "turn": turn, "question_id": question["id"], "text": question["text"],
+            "options": question["options"]}
 
 
 def done_frame(turn: int) -> dict:

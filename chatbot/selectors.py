@@ -1,7 +1,7 @@
 """Reads for the chat: a conversation's replayable history, its JSON export, cards for slugs."""
 from __future__ import annotations
 
-from chatbot.cards import addon_card
+from retrieval.cards import addon_card
 from chatbot.models import Conversation
 from marketplace.models import Addon
 

@@ -6,11 +6,11 @@ import uuid
 
 import httpx
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from chatbot.models import Conversation, Message
 from chatbot.selectors import conversation_as_json
+from marketplace.jobs import enqueue
 
 logger = logging.getLogger(__name__)
 EXPORT_TIMEOUT = 5.0
@@ -80,7 +80,5 @@ def conversation_export(*, conversation_id: int) -> bool:
 
 
 def conversation_export_later(*, conversation_id: int) -> None:
-    from chatbot.tasks import conversation_export as task
-
     if settings.LOGGING_URL:
-        transaction.on_commit(lambda: task.delay(conversation_id))
+        enqueue("chatbot.tasks.conversation_export", conversation_id)

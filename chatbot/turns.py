@@ -11,15 +11,15 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from chatbot import protocol
-from chatbot.candidates import search_candidates
-from chatbot.dialogue.events import Answer, CardFeedback, Message, More, Reset, Satisfied, Unsatisfied
+from chatbot.dialogue.decision import Action, Decision
+from chatbot.dialogue.events import Answer, CardFeedback, Event, Message, More, Reset, Satisfied, Unsatisfied
 from chatbot.dialogue.state import ConversationState
 from chatbot.llm.base import CardFact, GenerationParams, ReplyRequest
 from chatbot.llm.rewriter import query_rewriter
 from chatbot.llm.runner import stream_reply
 from chatbot.models import Conversation
 from chatbot.models import Message as StoredMessage
-from chatbot.retrieval.lexical import lexical_index
+from chatbot.search import search_candidates
 from chatbot.selectors import cards_for
 from chatbot.services import (
     conversation_export_later,
@@ -27,13 +27,16 @@ from chatbot.services import (
     conversation_tune,
     message_record,
 )
+from retrieval.lexical import lexical_index
 
 Send = Callable[[dict], Awaitable[None]]
-VISITOR_KINDS = {Message: "message", Answer: "answer", Satisfied: "feedback", Unsatisfied: "feedback",
-                 CardFeedback: "feedback", More: "more", Reset: "reset"}
+VISITOR_KINDS = {Message: StoredMessage.Kind.MESSAGE, Answer: StoredMessage.Kind.ANSWER,
+                 Satisfied: StoredMessage.Kind.FEEDBACK, Unsatisfied: StoredMessage.Kind.FEEDBACK,
+                 CardFeedback: StoredMessage.Kind.FEEDBACK, More: StoredMessage.Kind.MORE,
+                 Reset: StoredMessage.Kind.RESET}
 
 
-def _visitor_record(event) -> dict:
+def _visitor_record(event: Event) -> dict:
     if isinstance(event, Message):
         return {"text": event.text}
     if isinstance(event, Answer):
@@ -45,7 +48,7 @@ def _visitor_record(event) -> dict:
     return {}
 
 
-def _decide(conversation: Conversation, event):
+def _decide(conversation: Conversation, event: Event) -> tuple[ConversationState, Decision, list[dict]]:
     state = ConversationState.from_dict(conversation.state)
     decide = import_string(settings.CHAT_POLICY)
     decision = decide(state, event, search=search_candidates, cards_per_turn=settings.CHAT_CARDS_PER_TURN,
@@ -61,45 +64,40 @@ def _catalogue_names() -> list[str]:
     return [row["name"] for row in lexical_index().rows]
 
 
-def _question(decision) -> dict | None:
-    """The question as sent and stored: id, text and the quick-reply options' ids and labels."""
-    if decision.question is None:
-        return None
-    options = [{"id": option.id, "label": option.label} for option in decision.question.options]
-    return {"id": decision.question.id, "text": decision.question.text, "options": options}
+def _outcome(state: ConversationState) -> str:
+    """How the conversation stands after this turn: the visitor's last word on the cards."""
+    if state.satisfied:
+        return Conversation.Outcome.SATISFIED
+    if state.unsatisfied:
+        return Conversation.Outcome.UNSATISFIED
+    return Conversation.Outcome.OPEN
 
 
-def _finish(conversation: Conversation, state: ConversationState, decision, cards: list[dict], text: str,
-            generation: dict, timings: dict) -> None:
-    question = _question(decision)
+def _finish(conversation: Conversation, state: ConversationState, decision: Decision, cards: list[dict],
+            text: str, generation: dict, timings: dict) -> None:
+    question = decision.question.payload() if decision.question else None
     message_record(conversation=conversation, turn=state.turn, role=StoredMessage.Role.ASSISTANT,
                    kind=StoredMessage.Kind.REPLY, text=text, cards=cards, question=question,
                    generation=generation, **timings)
-    outcome = Conversation.Outcome.SATISFIED if decision.action == "close" else None
-    conversation_save_state(conversation=conversation, state=state.to_dict(), outcome=outcome)
-    if outcome:
+    conversation_save_state(conversation=conversation, state=state.to_dict(), outcome=_outcome(state))
+    if decision.action == Action.CLOSE:
         conversation_export_later(conversation_id=conversation.pk)
 
 
-async def _reply(request: ReplyRequest, params: GenerationParams, turn: int, send: Send,
-                 started: float) -> tuple[str, dict, int | None]:
+async def _reply(request: ReplyRequest, params: GenerationParams, turn: int, send: Send) -> tuple[str, dict, int | None]:
     """Stream the grounded reply as token frames; returns the full text, how it was made, first-token ms."""
     names = await sync_to_async(_catalogue_names)()
-    text, generation, first_token_ms = "", {}, None
     async with aclosing(stream_reply(request, params, catalogue_names=names)) as pieces:
         async for piece in pieces:
             if piece.final:
-                text = piece.full_text
                 generation = {"backend": piece.backend, "adapter": piece.adapter, "corrected": piece.corrected,
                               "fell_back": piece.fell_back, "params": params.as_dict()}
-                continue
-            if first_token_ms is None:
-                first_token_ms = int((time.perf_counter() - started) * 1000)
+                return piece.full_text, generation, piece.first_token_ms
             await send(protocol.token_frame(turn, piece.text))
-    return text, generation, first_token_ms
+    raise RuntimeError("stream_reply ended without its final event")
 
 
-async def turn_handle(*, conversation: Conversation, event, send: Send) -> None:
+async def turn_handle(*, conversation: Conversation, event: Event | protocol.Tune, send: Send) -> None:
     """Handle one parsed client frame for this conversation, sending server frames as they are ready."""
     started = time.perf_counter()
     if isinstance(event, protocol.Tune):
@@ -118,17 +116,17 @@ async def turn_handle(*, conversation: Conversation, event, send: Send) -> None:
         timings["first_card_ms"] = int((time.perf_counter() - started) * 1000)
     text, generation = "", {}
     if decision.reply_kind:
-        facts = tuple(CardFact(slug=c["slug"], name=c["name"], summary=c["summary"],
-                               categories=tuple(x["name"] for x in c["categories"]), rating=c["rating"],
-                               users=c["users"], reason=c["reason"]) for c in cards)
         question = decision.question.text if decision.question else ""
-        request = ReplyRequest(kind=decision.reply_kind, need=decision.query, cards=facts, question=question)
+        request = ReplyRequest(kind=decision.reply_kind, need=decision.query,
+                               cards=tuple(CardFact.from_card(card) for card in cards), question=question)
         params = GenerationParams.from_settings().tuned(**conversation.generation_params)
-        text, generation, timings["first_token_ms"] = await _reply(request, params, turn, send, started)
+        reply_started = time.perf_counter()
+        text, generation, first_token_ms = await _reply(request, params, turn, send)
+        if first_token_ms is not None:  # measured by the runner from its own start: count the turn's too
+            timings["first_token_ms"] = first_token_ms + int((reply_started - started) * 1000)
         await send(protocol.reply_frame(turn, text))
-    question = _question(decision)
-    if question is not None:
-        await send(protocol.question_frame(turn, question["id"], question["text"], question["options"]))
+    if decision.question is not None:
+        await send(protocol.question_frame(turn, decision.question.payload()))
     timings["total_ms"] = int((time.perf_counter() - started) * 1000)
     await sync_to_async(_finish)(conversation, state, decision, cards, text, generation, timings)
     await send(protocol.done_frame(turn))  # last: once a client sees `done`, the turn is stored

@@ -10,7 +10,8 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from marketplace.models import Addon, Category
-from marketplace.services import addon_edited, addons_deleted
+from marketplace.jobs import enqueue
+from marketplace.services import addon_edited, addons_changed_announce
 
 
 class FreeFilter(admin.SimpleListFilter):
@@ -66,12 +67,10 @@ class AddonAdmin(admin.ModelAdmin):
 
     def rebuild_index_view(self, request: HttpRequest) -> HttpResponseRedirect:
         """"Rebuild index": drop the search index and embed the catalogue again, as a Celery task."""
-        from chatbot.tasks import enqueue, index_rebuild
-
         if not self.has_change_permission(request):
             messages.error(request, "You may not rebuild the search index.")
         else:
-            enqueue(index_rebuild)
+            enqueue("retrieval.tasks.index_rebuild")
             messages.success(request, "Index rebuild enqueued.")
         return HttpResponseRedirect(reverse("admin:marketplace_addon_changelist"))
 
@@ -94,9 +93,9 @@ class AddonAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, addon: Addon) -> None:
         slug = addon.slug
         super().delete_model(request, addon)
-        addons_deleted(slugs=[slug])
+        addons_changed_announce(slugs=[slug])
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         slugs = list(queryset.values_list("slug", flat=True))
         super().delete_queryset(request, queryset)
-        addons_deleted(slugs=slugs)
+        addons_changed_announce(slugs=slugs)

@@ -1,13 +1,15 @@
-"""Our own small demo catalogue (real add-ons, descriptions in our words), as AddonRecords."""
+"""Our own small demo catalogue (real add-ons, descriptions in our words), as AddonRecords.
+
+Records carry no URL: the catalogue links each to its AMO page (marketplace.amo).
+"""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from marketplace.records import AddonRecord
+from marketplace.records import AddonRecord, AddonSource
 
 DEMO_CATALOG_PATH = Path(__file__).resolve().parent / "fixtures" / "demo_catalog.json"
-AMO_ADDON_URL = "https://addons.mozilla.org/en-US/firefox/addon/{slug}/"
 
 
 def demo_catalog(path: Path = DEMO_CATALOG_PATH) -> tuple[dict[str, str], list[AddonRecord]]:
@@ -20,7 +22,6 @@ def demo_catalog(path: Path = DEMO_CATALOG_PATH) -> tuple[dict[str, str], list[A
             name=item["name"],
             summary=item.get("summary", ""),
             description=item.get("description", ""),
-            url=AMO_ADDON_URL.format(slug=item["slug"]),
             categories=item.get("categories", []),
             tags=item.get("tags", []),
             average_daily_users=item.get("average_daily_users"),
@@ -32,7 +33,7 @@ def demo_catalog(path: Path = DEMO_CATALOG_PATH) -> tuple[dict[str, str], list[A
             host_permissions=item.get("host_permissions", []),
             requires_payment=item.get("requires_payment", False),
             promoted=item.get("promoted", False),
-            source="fixture",
+            source=AddonSource.FIXTURE,
         )
         for item in data["addons"]
     ]

@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from marketplace.records import AddonSource
+
 
 class Category(models.Model):
     """An AMO extension category (``privacy-security``, ``tabs``...)."""
@@ -18,12 +20,6 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class AddonSource(models.TextChoices):
-    API = "api", "AMO API"
-    HTML = "html", "AMO HTML page"
-    FIXTURE = "fixture", "Demo fixture"
 
 
 class Addon(models.Model):
@@ -57,7 +53,8 @@ class Addon(models.Model):
     requires_payment = models.BooleanField(default=False)
     promoted = models.BooleanField(default=False, help_text="Promoted or recommended by the marketplace.")
     last_updated = models.DateTimeField(null=True, blank=True)
-    source = models.CharField(max_length=16, choices=AddonSource.choices, default=AddonSource.API)
+    source = models.CharField(max_length=16, choices=[(source.value, source.label) for source in AddonSource],
+                              default=AddonSource.API)
     content_hash = models.CharField(max_length=64, editable=False)
     first_seen_at = models.DateTimeField(default=timezone.now, editable=False)
     last_seen_at = models.DateTimeField(default=timezone.now, editable=False)

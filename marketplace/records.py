@@ -7,6 +7,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
+
+
+class AddonSource(StrEnum):
+    """Where a record came from; an HTML listing card is partial (it lacks what only the detail page says)."""
+
+    API = "api"
+    HTML = "html"
+    FIXTURE = "fixture"
+
+    @property
+    def label(self) -> str:
+        return SOURCE_LABELS[self]
+
+    @property
+    def partial(self) -> bool:
+        return self is AddonSource.HTML
+
+
+SOURCE_LABELS = {AddonSource.API: "AMO API", AddonSource.HTML: "AMO HTML page", AddonSource.FIXTURE: "Demo fixture"}
 
 
 @dataclass
@@ -34,4 +54,4 @@ class AddonRecord:
     requires_payment: bool = False
     promoted: bool = False
     last_updated: datetime | None = None
-    source: str = "api"
+    source: AddonSource = AddonSource.API

@@ -15,10 +15,6 @@ def addon_list(*, category: str = "", limit: int | None = None) -> QuerySet[Addo
     return addons[:limit] if limit else addons
 
 
-def addon_get(*, slug: str) -> Addon | None:
-    return Addon.objects.filter(slug=slug, is_active=True).prefetch_related("categories").first()
-
-
 def category_list() -> QuerySet[Category]:
     """Categories that hold at least one active add-on, with their counts."""
     return (

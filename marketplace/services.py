@@ -11,17 +11,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from chatbot.tasks import index_sync
+from marketplace.amo import addon_page_url
 from marketplace.categories import category_name
 from marketplace.demo import demo_catalog
 from marketplace.models import Addon, Category
-from marketplace.records import AddonRecord
+from marketplace.records import AddonRecord, AddonSource
 from marketplace.sanitize import clean_html, clean_url, html_to_text
+from marketplace.sites import needs_all_sites
 
-ALL_SITES_PATTERNS = frozenset({"<all_urls>", "*://*/*", "http://*/*", "https://*/*", "*://*/"})
-# Fields a partial source (an HTML listing card) leaves alone when it has no value for them.
-PARTIAL_SOURCES = frozenset({"html"})
 
 
 @dataclass
@@ -59,10 +58,6 @@ class ImportReport:
         }
 
 
-def _needs_all_sites(permissions: Iterable[str]) -> bool:
-    return any(permission in ALL_SITES_PATTERNS for permission in permissions)
-
-
 def _addon_values(record: AddonRecord) -> dict:
     """Sanitised model field values for a record (categories excluded)."""
     summary = clean_html(record.summary)
@@ -77,7 +72,7 @@ def _addon_values(record: AddonRecord) -> dict:
         "description": description,
         "description_text": html_to_text(description),
         "icon_url": clean_url(record.icon_url),
-        "url": clean_url(record.url) or f"{settings.AMO_BASE_URL}/en-US/firefox/addon/{slug}/",
+        "url": clean_url(record.url) or addon_page_url(slug),
         "tags": sorted({html_to_text(tag) for tag in record.tags if tag}),
         "average_daily_users": record.average_daily_users,
         "rating": record.rating,
@@ -87,7 +82,7 @@ def _addon_values(record: AddonRecord) -> dict:
         "homepage": clean_url(record.homepage),
         "permissions": list(record.permissions),
         "host_permissions": list(record.host_permissions),
-        "needs_all_sites": _needs_all_sites([*record.permissions, *record.host_permissions]),
+        "needs_all_sites": needs_all_sites([*record.permissions, *record.host_permissions]),
         "requires_payment": record.requires_payment,
         "promoted": record.promoted,
         "last_updated": record.last_updated,
@@ -103,11 +98,16 @@ def _content_hash(values: dict, categories: list[str]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def index_sync_after_commit(*, slugs: Iterable[str]) -> None:
-    """Re-embed what a write changed once it is committed; a failed sync never undoes the write."""
+def addons_changed_announce(*, slugs: Iterable[str]) -> None:
+    """Tell CATALOGUE_CHANGED_HOOK which add-ons a write changed, once it commits.
+
+    The catalogue knows nothing of its readers: the search index subscribes through this setting (and
+    only enqueues its own sync), so a failed sync never undoes the write.
+    """
     changed = sorted(set(slugs))
-    if changed:
-        transaction.on_commit(lambda: index_sync.delay(changed))
+    if changed and settings.CATALOGUE_CHANGED_HOOK:
+        hook = import_string(settings.CATALOGUE_CHANGED_HOOK)
+        transaction.on_commit(lambda: hook(slugs=changed))
 
 
 def _merge_partial(addon: Addon, values: dict, categories: list[str]) -> tuple[dict, list[str]]:
@@ -144,7 +144,7 @@ def addon_upsert(*, record: AddonRecord, seen_at: datetime | None = None) -> tup
     values = _addon_values(record)
     categories = list(dict.fromkeys(record.categories))
     addon = Addon.objects.filter(slug=record.slug.strip()).first()
-    if addon is not None and record.source in PARTIAL_SOURCES:
+    if addon is not None and AddonSource(record.source).partial:  # it keeps stored values it lacks
         values, categories = _merge_partial(addon, values, categories)
     content_hash = _content_hash(values, categories)
     if addon is not None and addon.content_hash == content_hash and addon.is_active:
@@ -181,7 +181,7 @@ def addons_upsert(*, records: Iterable[AddonRecord], seen_at: datetime | None = 
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome != "unchanged":
             changed.append(record.slug)
-    index_sync_after_commit(slugs=changed)
+    addons_changed_announce(slugs=changed)
     return report
 
 
@@ -190,7 +190,7 @@ def addons_deactivate_missing(*, seen_slugs: set[str]) -> int:
     missing = Addon.objects.filter(is_active=True).exclude(slug__in=seen_slugs)
     slugs = list(missing.values_list("slug", flat=True))
     count = Addon.objects.filter(slug__in=slugs).update(is_active=False, changed_at=timezone.now())
-    index_sync_after_commit(slugs=slugs)
+    addons_changed_announce(slugs=slugs)
     return count
 
 
@@ -199,7 +199,7 @@ def addon_deactivate(*, addon: Addon) -> Addon:
     addon.is_active = False
     addon.changed_at = timezone.now()
     addon.save(update_fields=["is_active", "changed_at"])
-    index_sync_after_commit(slugs=[addon.slug])
+    addons_changed_announce(slugs=[addon.slug])
     return addon
 
 
@@ -213,7 +213,7 @@ def addon_edited(*, addon: Addon) -> Addon:
         rating_count=addon.rating_count, version=addon.version, license=addon.license, homepage=addon.homepage,
         permissions=list(addon.permissions), host_permissions=list(addon.host_permissions),
         requires_payment=addon.requires_payment, promoted=addon.promoted, last_updated=addon.last_updated,
-        source=addon.source,
+        source=AddonSource(addon.source),
     )
     values = _addon_values(record)
     for key, value in values.items():
@@ -222,13 +222,8 @@ def addon_edited(*, addon: Addon) -> Addon:
     addon.changed_at = timezone.now()
     addon.full_clean()
     addon.save()
-    index_sync_after_commit(slugs=[addon.slug])
+    addons_changed_announce(slugs=[addon.slug])
     return addon
-
-
-def addons_deleted(*, slugs: Iterable[str]) -> None:
-    """After add-ons were deleted outright: drop them from the index too."""
-    index_sync_after_commit(slugs=slugs)
 
 
 def _error_text(exc: Exception) -> str:

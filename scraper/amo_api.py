@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from marketplace.records import AddonRecord
+from marketplace.records import AddonRecord, AddonSource
 
 PREFERRED_LOCALES = ("en-US", "en-GB", "en")
 
@@ -79,7 +79,7 @@ def _homepage(value: Any) -> str:
     return translated(value)
 
 
-def record_from_api(data: Any, *, source: str = "api") -> AddonRecord:
+def record_from_api(data: Any, *, source: AddonSource = AddonSource.API) -> AddonRecord:
     """Convert one AMO API add-on object; raises RecordError when it cannot be used."""
     if not isinstance(data, dict):
         raise RecordError(f"expected an object, got {type(data).__name__}")

@@ -3,7 +3,8 @@
 AMO renders with React, so a page carries the data twice: in the DOM and, sometimes, as
 the redux state JSON. The DOM is what the visitor saw, so it is primary; the state only
 fills gaps, because a saved page may carry another page's state. Scraped pages arrive
-truncated, mangled or empty, so nothing here raises and one bad card costs only itself.
+truncated, mangled or empty, so one unreadable card costs only itself (and is logged); a page
+that yields nothing is an empty list. A bug in the parser itself is not hidden: it raises.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from urllib.parse import unquote, urljoin, urlparse
 
 from bs4 import BeautifulSoup, Tag
 
-from marketplace.records import AddonRecord
+from marketplace.records import AddonRecord, AddonSource
 from scraper.amo_api import RecordError, record_from_api
 
 log = logging.getLogger(__name__)
@@ -31,39 +32,38 @@ _NUMBER_RE = re.compile(r"(\d(?:[\d,.\u00a0\u202f]*\d)?)(?:\s*([KkMm])\b)?")
 _RATING_RE = re.compile(r"(\d(?:[.,]\d+)?)\s*(?:out of|stars?)", re.I)
 _DATE_RE = re.compile(r"\b([A-Z][a-z]{2})[a-z]*\.? (\d{1,2}), (\d{4})\b")
 _EMPTY: tuple[Any, ...] = (None, "", [])
+# What mangled markup makes the readers below raise: missing children, odd attribute values, bad numbers.
+UNREADABLE = (AttributeError, TypeError, ValueError, KeyError, IndexError)
 
 
 def parse_page(html: str | bytes, *, page_url: str = "") -> list[AddonRecord]:
     """Every add-on on the page: the detail add-on first, then the cards in page order.
 
-    Never raises: a crawler feeds this whatever the network (or a user's disk) returned.
+    A crawler feeds this whatever the network (or a user's disk) returned: a block whose markup is not
+    what AMO writes is skipped with a warning, and the rest of the page still counts.
     """
-    try:
-        soup = BeautifulSoup(html or "", "lxml")
-        addresses = _page_addresses(soup, page_url)
-        jobs = [(_detail_record, soup)] + [(_card_record, card) for card in soup.select(".SearchResult", limit=MAX_CARDS)]
-        found: dict[str, AddonRecord] = {}
-        for read, node in jobs:
-            try:
-                record = read(node, addresses, page_url)
-            except Exception:  # one broken block must not cost the rest of the page
-                log.debug("skipping an unreadable add-on block", exc_info=True)
-                continue
-            if record is not None:
-                found[record.slug] = _merge(found[record.slug], record) if record.slug in found else record
-        state = _state_records(soup, addresses)
-        if not found:
-            return list(state.values())
-        return [_merge(rec, state[rec.slug]) if rec.slug in state else rec for rec in found.values()]
-    except Exception:
-        log.warning("could not parse AMO page %s", page_url or "(no url)", exc_info=True)
-        return []
+    soup = BeautifulSoup(html or "", "lxml")
+    addresses = _page_addresses(soup, page_url)
+    jobs = [(_detail_record, soup)] + [(_card_record, card) for card in soup.select(".SearchResult", limit=MAX_CARDS)]
+    found: dict[str, AddonRecord] = {}
+    for read, node in jobs:
+        try:
+            record = read(node, addresses, page_url)
+        except UNREADABLE:
+            log.warning("skipping an unreadable add-on block on %s", page_url or "(no url)", exc_info=True)
+            continue
+        if record is not None:
+            found[record.slug] = _merge(found[record.slug], record) if record.slug in found else record
+    state = _state_records(soup, addresses)
+    if not found:
+        return list(state.values())
+    return [_merge(rec, state[rec.slug]) if rec.slug in state else rec for rec in found.values()]
 
 
 def next_page_url(html: str | bytes, *, page_url: str) -> str | None:
     """The paginator's "Next" link as an absolute URL, so a crawler can walk a listing."""
+    soup = BeautifulSoup(html or "", "lxml")
     try:
-        soup = BeautifulSoup(html or "", "lxml")
         for link in soup.select('[class*="Paginat"] a[href]'):
             classes = _attr(link, "class").lower()
             if "next" in classes or _text(link).lower().startswith("next"):
@@ -71,7 +71,8 @@ def next_page_url(html: str | bytes, *, page_url: str) -> str | None:
                 return None if disabled else _absolute(_attr(link, "href"), page_url or AMO_ROOT)
         head = soup.select_one('link[rel~="next"][href]')
         return _absolute(_attr(head, "href"), page_url or AMO_ROOT) if head else None
-    except Exception:
+    except ValueError:  # a link no URL parser accepts ("http://[bad")
+        log.warning("unreadable next-page link on %s", page_url or "(no url)", exc_info=True)
         return None
 
 
@@ -101,7 +102,7 @@ def _detail_record(soup: BeautifulSoup, addresses: list[str], base: str) -> Addo
         amo_id=int(site_id) if site_id.isdigit() else None,
         icon_url=_absolute(_attr(root.select_one(".Addon-icon img, img.Addon-icon-image"), "src"), base),
         url=next((_clean_url(a) for a in addresses if _slug_from(a) == slug), ""),
-        source="html",
+        source=AddonSource.HTML,
         **_badges(badges),
     )
     _read_meta(root, record)
@@ -127,7 +128,7 @@ def _card_record(card: Tag, addresses: list[str], base: str) -> AddonRecord | No
         average_daily_users=_count(_text(card.select_one(".SearchResult-users-text, .SearchResult-users"))),
         rating=_rating(_attr(card.select_one(".Rating[title]"), "title") or _text(rating_box)),
         rating_count=_count(count.group(1)) if count else None,
-        source="html",
+        source=AddonSource.HTML,
         **_badges(card),
     )
 
@@ -196,7 +197,7 @@ def _state_records(soup: BeautifulSoup, addresses: list[str]) -> dict[str, Addon
     records: dict[str, AddonRecord] = {}
     for data in _addon_objects(state):
         try:
-            record = record_from_api(data, source="html")
+            record = record_from_api(data, source=AddonSource.HTML)
         except RecordError:
             continue
         records[record.slug] = _merge(records[record.slug], record) if record.slug in records else record
@@ -225,7 +226,7 @@ def _same_path(path: str, url: str) -> bool:
 
 def _merge(primary: AddonRecord, extra: AddonRecord) -> AddonRecord:
     """Keep primary's values and fill what it lacks from extra; a flag set in either wins."""
-    merged = replace(primary, source="html")
+    merged = replace(primary, source=AddonSource.HTML)
     for f in fields(AddonRecord):
         mine, theirs = getattr(primary, f.name), getattr(extra, f.name)
         if isinstance(mine, bool):

@@ -13,7 +13,6 @@ class ScrapeRun(models.Model):
     class Trigger(models.TextChoices):
         CLI = "cli", "Command line"
         ADMIN = "admin", "Admin action"
-        SCHEDULE = "schedule", "Schedule"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

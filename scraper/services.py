@@ -13,7 +13,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace.records import AddonRecord
+from marketplace.amo import addon_page_url
+from marketplace.jobs import enqueue
+from marketplace.records import AddonRecord, AddonSource
 from marketplace.services import ImportReport, addons_deactivate_missing, addons_upsert
 from scraper.amo_api import RecordError, record_from_api
 from scraper.amo_html import next_page_url, parse_page
@@ -118,7 +120,7 @@ def _records_from_api(results: list, where: str, report: ImportReport) -> list[A
     records = []
     for position, item in enumerate(results):
         try:
-            records.append(record_from_api(item, source="api"))
+            records.append(record_from_api(item, source=AddonSource.API))
         except RecordError as exc:
             report.skipped += 1
             report.errors.append(f"{where} #{position}: {exc}")
@@ -157,10 +159,6 @@ def listing_url(*, category: str = "", query: str = "", sort: str = "users", pag
     return f"{base}/en-US/firefox/search/?{urlencode(params)}"
 
 
-def detail_url(slug: str) -> str:
-    return f"{settings.AMO_BASE_URL.rstrip('/')}/en-US/firefox/addon/{slug}/"
-
-
 def catalog_scrape(*, run_id: int, client: PoliteClient | None = None) -> ScrapeRun:
     """Crawl AMO listing pages (params: category, query, sort, pages, details), then detail pages."""
     run = ScrapeRun.objects.get(pk=run_id)
@@ -187,12 +185,12 @@ def catalog_scrape(*, run_id: int, client: PoliteClient | None = None) -> Scrape
         if params.get("details", True):
             for slug in dict.fromkeys(slugs):
                 try:
-                    html = client.fetch(detail_url(slug))
+                    html = client.fetch(addon_page_url(slug))
                 except FetchError as exc:
                     report.errors.append(str(exc))
                     continue
                 run.pages_fetched += 1
-                _store(run, report, parse_page(html, page_url=detail_url(slug))[:1])
+                _store(run, report, parse_page(html, page_url=addon_page_url(slug))[:1])
 
     return _run_execute(run, body)
 
@@ -248,8 +246,6 @@ def scrape_run_default_params() -> dict:
 
 def scrape_run_enqueue(*, kind: str, params: dict, trigger: str) -> ScrapeRun:
     """Create a pending run and hand it to Celery once the row is committed."""
-    from scraper.tasks import scrape_run_execute as task
-
     run = scrape_run_create(kind=kind, params=params, trigger=trigger)
-    transaction.on_commit(lambda: task.delay(run.pk))
+    enqueue("scraper.tasks.scrape_run_execute", run.pk)
     return run

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from chatbot.dialogue.candidates import Search
 from chatbot.dialogue.events import CardFeedback, Event, Message, More, Reset, Satisfied, Unsatisfied
-from chatbot.dialogue.policy import Decision, Turn, noop, recorded, reset
+from chatbot.dialogue.decision import Action, Decision, ReplyKind
+from chatbot.dialogue.policy import Turn, noop, recorded, reset
 from chatbot.dialogue.rewrite import LLMRewrite
 from chatbot.dialogue.state import ConversationState, Question
 
@@ -34,7 +35,7 @@ def decide(state: ConversationState, event: Event, *, search: Search, cards_per_
             question = Question(f"q{len(state.questions) + 1}", "open", OPEN_QUESTION)
             state.questions.append(question)
             state.open_question = question.id
-            decision = Decision("ask", "question", state.query, question=question)
+            decision = Decision(Action.ASK, ReplyKind.QUESTION, state.query, question=question)
         case CardFeedback(slug=slug, value=value):
             state.feedback[slug] = value
             decision = noop()

@@ -7,34 +7,18 @@ next search.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from chatbot.dialogue.candidates import Candidate, Search
+from chatbot.dialogue.decision import Action, Decision, ReplyKind
 from chatbot.dialogue.events import Answer, CardFeedback, Event, Message, More, Reset, Satisfied, Unsatisfied
 from chatbot.dialogue.questions import ANY, YES_NO_FACETS, choose_question, settled
 from chatbot.dialogue.rewrite import LLMRewrite, Reading, is_new_need, read, standalone_query
 from chatbot.dialogue.state import OPEN_SOURCE, Constraint, ConversationState, Option, Question
-from chatbot.retrieval.text import tokens
+from retrieval.text import tokens
 
 POOL_SIZE = 30  # candidates a follow-up question is computed from
 RESULTS = 12  # results fetched per turn: the cards plus what "more" pages through
-
-
-@dataclass
-class Decision:
-    """What the caller should do: show cards, ask a question, close, or nothing.
-
-    reply_kind tells the language model which reply to write: "recommend", "more", "question", "thanks",
-    "empty" (nothing matched), or "" when nothing needs saying.
-    """
-
-    action: str  # "recommend" | "ask" | "more" | "close" | "reset" | "noop"
-    reply_kind: str
-    query: str = ""
-    cards: list[Candidate] = field(default_factory=list)
-    question: Question | None = None
-    relaxed: Constraint | None = None  # dropped because nothing matched with it; the reply should say so
-    has_more: bool = False
 
 
 def decide(state: ConversationState, event: Event, *, search: Search, cards_per_turn: int = 3,
@@ -63,12 +47,12 @@ def decide(state: ConversationState, event: Event, *, search: Search, cards_per_
 
 
 def noop() -> Decision:
-    return Decision("noop", "")
+    return Decision(Action.NOOP, ReplyKind.NONE)
 
 
 def reset(state: ConversationState) -> Decision:
     state.clear()
-    return Decision("reset", "")
+    return Decision(Action.RESET, ReplyKind.NONE)
 
 
 def recorded(state: ConversationState, event: Event, decision: Decision) -> Decision:
@@ -117,10 +101,10 @@ class Turn:
             found = picked + [candidate for candidate in found if candidate.slug not in picked_slugs]
         return self.show(found, relaxed=relaxed)
 
-    def show(self, found: list[Candidate], *, action: str = "recommend",
+    def show(self, found: list[Candidate], *, action: Action = Action.RECOMMEND,
              relaxed: Constraint | None = None) -> Decision:
         cards, self.state.more = found[: self.per_turn], found[self.per_turn:]
-        reply_kind = ("more" if action == "more" else "recommend") if cards else "empty"
+        reply_kind = (ReplyKind.MORE if action == Action.MORE else ReplyKind.RECOMMEND) if cards else ReplyKind.EMPTY
         return Decision(action, reply_kind, self.state.search_query(), cards, relaxed=relaxed,
                         has_more=bool(self.state.more))
 
@@ -151,7 +135,7 @@ class Turn:
 
     def close(self) -> Decision:
         self.state.satisfied, self.state.unsatisfied, self.state.open_question = True, False, ""
-        return Decision("close", "thanks", self.state.search_query())
+        return Decision(Action.CLOSE, ReplyKind.THANKS, self.state.search_query())
 
     def follow_up(self) -> Decision:
         """The cards missed: ask the question that best splits a wider pool, or show the next best."""
@@ -169,7 +153,7 @@ class Turn:
         state.questions.append(question)
         state.open_question = question.id
         state.more = pool
-        return Decision("ask", "question", state.search_query(), question=question, relaxed=relaxed,
+        return Decision(Action.ASK, ReplyKind.QUESTION, state.search_query(), question=question, relaxed=relaxed,
                         has_more=bool(pool))
 
     def feedback(self, slug: str, value: str) -> Decision:
@@ -215,9 +199,9 @@ class Turn:
         excluded = self.state.excluded()
         waiting = [candidate for candidate in self.state.more if candidate.slug not in excluded]
         if len(waiting) >= self.per_turn:
-            return self.show(waiting, action="more")
+            return self.show(waiting, action=Action.MORE)
         found, relaxed = self.results(RESULTS)
-        return self.show(found, action="more", relaxed=relaxed)
+        return self.show(found, action=Action.MORE, relaxed=relaxed)
 
 
 def drop_missed_lead(state: ConversationState) -> None:

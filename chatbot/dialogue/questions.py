@@ -13,10 +13,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from chatbot.dialogue.candidates import Candidate, site_key
+from chatbot.dialogue.candidates import Candidate
 from chatbot.dialogue.state import CATEGORY, FREE, NO_ALL_SITES, OPEN_SOURCE, TERM, Constraint, Option, Question
-from chatbot.retrieval.text import STOP_WORDS, TOKEN, fold, stem, tokens, words
+from retrieval.text import STOP_WORDS, TOKEN, fold, stem, tokens, words
 from marketplace.categories import AMO_CATEGORIES, category_name
+from marketplace.sites import site_name
 
 FUNCTION = "function"
 SITE = "site"
@@ -200,8 +201,8 @@ def sites_by_candidate(candidates: list[Candidate]) -> dict[str, set[str]]:
     lower_text = " ".join(f"{candidate.name} {candidate.summary}" for candidate in candidates)
     sites = {}
     for candidate in candidates:
-        keys = {site_key(domain) for domain in candidate.sites}
-        keys |= {site_key(domain) for domain in DOMAIN.findall(fold(f"{candidate.name} {candidate.summary}"))}
+        keys = {site_name(domain) for domain in candidate.sites}
+        keys |= {site_name(domain) for domain in DOMAIN.findall(fold(f"{candidate.name} {candidate.summary}"))}
         keys |= {key for key in _proper_nouns(candidate) if not re.search(rf"\b{re.escape(key)}\b", lower_text)}
         sites[candidate.slug] = keys
     return sites
@@ -209,7 +210,7 @@ def sites_by_candidate(candidates: list[Candidate]) -> dict[str, set[str]]:
 
 def _site_label(key: str, candidates: list[Candidate]) -> str:
     """How the candidates write the site: "YouTube", "TETR.IO"; else its domain."""
-    domains = [domain for candidate in candidates for domain in candidate.sites if site_key(domain) == key]
+    domains = [domain for candidate in candidates for domain in candidate.sites if site_name(domain) == key]
     patterns = [re.escape(domain) for domain in dict.fromkeys(domains)] + [re.escape(key).replace(r"\ ", r"\s+")]
     forms: Counter = Counter()
     for candidate in candidates:

@@ -19,7 +19,7 @@ from chatbot.dialogue.state import (
     OPEN_SOURCE,
     Constraint,
 )
-from chatbot.retrieval.text import STOP_WORDS, fold, stem, tokens
+from retrieval.text import STOP_WORDS, fold, stem, tokens
 from marketplace.categories import AMO_CATEGORIES
 
 LLMRewrite = Callable[[str, str], str | None]

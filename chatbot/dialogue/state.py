@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from chatbot.dialogue.candidates import Candidate
-from chatbot.retrieval.recommend import Filters
-from chatbot.retrieval.text import tokens
+from retrieval.query import Filters
+from retrieval.text import tokens
 
 CATEGORY = "category"
 FREE = "free"

@@ -13,7 +13,7 @@ from typing import Literal
 
 from django.conf import settings
 
-ReplyKind = Literal["recommend", "more", "question", "thanks", "empty", "rewrite"]
+from chatbot.dialogue.decision import ReplyKind
 
 # Hard bounds for per-session tuning; max_new_tokens is capped so a reply stays a few sentences on CPU.
 PARAM_BOUNDS: dict[str, tuple[float, float]] = {
@@ -42,10 +42,18 @@ class CardFact:
     users: int | None
     reason: str
 
+    @classmethod
+    def from_card(cls, card: dict) -> CardFact:
+        """The facts of a card as the chat sends and stores it (retrieval.cards.addon_card); stored cards
+        are read back for training, so a missing field reads as empty."""
+        return cls(slug=card.get("slug", ""), name=card.get("name", ""), summary=card.get("summary", ""),
+                   categories=tuple(category.get("name", "") for category in card.get("categories", [])),
+                   rating=card.get("rating"), users=card.get("users"), reason=card.get("reason", ""))
+
 
 @dataclass(frozen=True)
 class ReplyRequest:
-    kind: ReplyKind
+    kind: ReplyKind | Literal["rewrite"]  # "rewrite": merge a follow-up with the query (chatbot.llm.rewriter)
     need: str  # the visitor's need as a standalone query
     cards: tuple[CardFact, ...]
     question: str = ""  # for kind "question": the chat sends this text itself, the reply only leads in

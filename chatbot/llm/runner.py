@@ -14,12 +14,14 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Collection
-from contextlib import closing
+from contextlib import aclosing, closing
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
+from chatbot.dialogue.decision import ReplyKind
 from chatbot.llm.base import GenerationParams, LLMBackend, LLMUnavailable, ReplyRequest
 from chatbot.llm.guard import ReplyGuard
 from chatbot.llm.openai_backend import OpenAIBackend
@@ -48,14 +50,13 @@ def active_model() -> tuple[str, str]:
     """The (model, adapter) replies are written with: the promoted ModelVersion, else the settings.
 
     A deployment that sets LLM_ADAPTER pins its adapter and promotions do not change it. The lookup
-    is cached for TRAINING_ACTIVE_VERSION_TTL seconds; load_backend keeps one backend per (model,
+    (LLM_SERVING_VERSION, the training app's selector) is cached for TRAINING_ACTIVE_VERSION_TTL seconds; load_backend keeps one backend per (model,
     adapter), so a promotion or rollback is served from the next reply on, without a restart.
     """
     if settings.LLM_ADAPTER:
         return settings.LLM_MODEL, settings.LLM_ADAPTER
-    from chatbot.training.selectors import model_version_serving  # keeps chatbot.llm free of model imports
-
-    return model_version_serving() or (settings.LLM_MODEL, "")
+    serving = import_string(settings.LLM_SERVING_VERSION)() if settings.LLM_SERVING_VERSION else None
+    return serving or (settings.LLM_MODEL, "")
 
 
 def get_backend() -> LLMBackend:
@@ -233,27 +234,51 @@ def complete(request: ReplyRequest, params: GenerationParams, *, timeout: float,
     if worker.is_alive() or failures:
         _gate.abandon(abandoned)
         if failures:
-            logger.warning("%s generation failed: %r", request.kind, failures[0])
+            _log_failure(backend or get_backend(), request, failures[0])
         return None
     return "".join(pieces)
 
 
-async def _safe_texts(backend: LLMBackend, request: ReplyRequest, params: GenerationParams,
-                      guard: ReplyGuard) -> AsyncIterator[str]:
-    """The sentences of the backend's reply that pass the guard; a failure ends them early."""
-    sent = 0
+def _log_failure(backend: LLMBackend, request: ReplyRequest, error: BaseException) -> None:
+    """A model that is down or slow is expected (a warning); anything else is a bug to see in full."""
+    if isinstance(error, (LLMUnavailable, TimeoutError)):
+        logger.warning("%s %s generation gave up: %r", backend.name, request.kind, error)
+    else:
+        logger.error("%s %s generation failed", backend.name, request.kind, exc_info=error)
+
+
+class _BackendFailed(Exception):
+    """The backend stopped early (its failure is logged); the guard's own errors never become this."""
+
+
+async def _backend_pieces(backend: LLMBackend, request: ReplyRequest, params: GenerationParams
+                          ) -> AsyncIterator[str]:
     try:
         async for piece in _generated(backend, request, params):
-            for sentence in guard.feed(piece):
-                sent += bool(sentence.strip())
-                yield sentence
-            if guard.off_topic or sent >= REPLY_SENTENCES:
-                return  # closing _generated stops the generation
-        for sentence in guard.finish():
-            yield sentence
-    except Exception as error:  # busy, unavailable, timed out or broken: what was sent stands
-        logger.warning("%s reply backend gave up: %r", backend.name, error)
+            yield piece
+    except Exception as error:  # noqa: BLE001 - logged in full unless expected; the template replies instead
+        _log_failure(backend, request, error)
+        raise _BackendFailed from error
+
+
+async def _safe_texts(backend: LLMBackend, request: ReplyRequest, params: GenerationParams,
+                      guard: ReplyGuard) -> AsyncIterator[str]:
+    """The sentences of the backend's reply that pass the guard; a backend failure ends them early (what
+    was sent stands), while an error in the guard itself propagates like any bug."""
+    sent = 0
+    try:
+        async with aclosing(_backend_pieces(backend, request, params)) as pieces:
+            async for piece in pieces:
+                for sentence in guard.feed(piece):
+                    sent += bool(sentence.strip())
+                    yield sentence
+                if guard.off_topic or sent >= REPLY_SENTENCES:
+                    return  # closing the pieces stops the generation
+    except _BackendFailed:
         guard.discard()
+        return
+    for sentence in guard.finish():
+        yield sentence
 
 
 async def _reply_texts(backend: LLMBackend, request: ReplyRequest, params: GenerationParams,
@@ -280,7 +305,7 @@ async def stream_reply(request: ReplyRequest, params: GenerationParams, *, catal
         backend = TemplateBackend()
     backend = backend or await asyncio.to_thread(get_backend)  # the first call imports torch
     guard = ReplyGuard(request.cards, catalogue_names, need=request.need,
-                       require_card=request.kind in ("recommend", "more") and bool(request.cards))
+                       require_card=request.kind in (ReplyKind.RECOMMEND, ReplyKind.MORE) and bool(request.cards))
     sent: list[str] = []
     first_token_ms: int | None = None
     fell_back = False

@@ -9,6 +9,7 @@ import re
 import zlib
 from collections.abc import Iterator
 
+from chatbot.dialogue.decision import ReplyKind
 from chatbot.llm.base import CardFact, GenerationParams, LLMBackend, ReplyRequest
 
 COUNT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
@@ -54,7 +55,7 @@ def _listing(items: list[str]) -> str:
 
 def template_reply(request: ReplyRequest) -> str:
     """The reply text; the wording varies with the need and the turn, so repeated turns read less canned."""
-    kind = request.kind if request.cards or request.kind in ("question", "thanks") else "empty"
+    kind = request.kind if request.cards or request.kind in (ReplyKind.QUESTION, ReplyKind.THANKS) else ReplyKind.EMPTY
     wordings = WORDINGS[kind]
     wording = wordings[(zlib.crc32(request.need.encode()) + len(request.history)) % len(wordings)]
     count = len(request.cards)

@@ -6,7 +6,7 @@ about browser add-ons use.
 """
 from __future__ import annotations
 
-from chatbot.retrieval.text import STOP_WORDS
+from retrieval.text import STOP_WORDS
 
 COMMON_WORDS = STOP_WORDS | frozenset(
     """able across actually added adding ads advanced again agent alarm alert all allow allows almost alone

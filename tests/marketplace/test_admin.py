@@ -1,7 +1,6 @@
 """Admin pages render for staff, are refused to everyone else, and "Re-scrape now" only enqueues."""
 from __future__ import annotations
 
-from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -54,14 +53,13 @@ def test_anonymous_users_are_sent_to_login(client, page):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
-def test_rescrape_now_enqueues_a_scrape_task(admin_client, django_capture_on_commit_callbacks):
-    with mock.patch("scraper.tasks.scrape_run_execute.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = admin_client.post(reverse("admin:scraper_scraperun_rescrape"))
+def test_rescrape_now_enqueues_a_scrape_task(admin_client, sent, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("admin:scraper_scraperun_rescrape"))
     assert response.status_code == 302
     run = ScrapeRun.objects.get()
     assert (run.kind, run.trigger, run.status) == ("scrape", "admin", "pending")
-    delay.assert_called_once_with(run.pk)
+    assert sent == [("scraper.tasks.scrape_run_execute", (run.pk,))]
 
 
 def test_rescrape_is_refused_to_anonymous_and_get(client, admin_client):
@@ -70,19 +68,18 @@ def test_rescrape_is_refused_to_anonymous_and_get(client, admin_client):
     assert not ScrapeRun.objects.exists()
 
 
-def test_rerun_action_enqueues_with_same_params(admin_client, django_capture_on_commit_callbacks):
+def test_rerun_action_enqueues_with_same_params(admin_client, sent, django_capture_on_commit_callbacks):
     old = ScrapeRun.objects.create(kind="scrape", params={"category": "tabs", "pages": 2}, status="failed")
-    with mock.patch("scraper.tasks.scrape_run_execute.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            admin_client.post(reverse("admin:scraper_scraperun_changelist"),
-                              {"action": "rerun", "_selected_action": [old.pk]})
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("admin:scraper_scraperun_changelist"),
+                          {"action": "rerun", "_selected_action": [old.pk]})
     new = ScrapeRun.objects.exclude(pk=old.pk).get()
     assert new.params == old.params and new.trigger == "admin"
-    delay.assert_called_once_with(new.pk)
+    assert sent == [("scraper.tasks.scrape_run_execute", (new.pk,))]
 
 
-@pytest.mark.parametrize("model", ["scraper_scraperun", "chatbot_conversation", "chatbot_trainingrun",
-                                   "chatbot_modelversion"])
+@pytest.mark.parametrize("model", ["scraper_scraperun", "chatbot_conversation", "training_trainingrun",
+                                   "training_modelversion"])
 def test_history_pages_refuse_adding_even_to_a_superuser(admin_client, model):
     assert admin_client.get(reverse(f"admin:{model}_add")).status_code == 403
 

@@ -275,6 +275,32 @@ def test_absurd_numbers_do_not_cost_the_card():
     assert (card.slug, card.name, card.average_daily_users) == ("x", "X", None)
 
 
-def test_wrong_input_type_never_raises():
-    assert parse_page(None) == []  # type: ignore[arg-type]
-    assert parse_page(123) == []  # type: ignore[arg-type]
+def test_no_page_reads_as_no_addons_and_a_wrong_type_is_the_callers_bug():
+    assert parse_page(None) == [] and parse_page(b"") == []  # type: ignore[arg-type]
+    with pytest.raises(TypeError):  # a parser that swallowed this would hide a caller's bug
+        parse_page(123)  # type: ignore[arg-type]
+
+
+def test_an_unreadable_card_is_skipped_and_logged_while_a_parser_bug_raises(monkeypatch, caplog):
+    from scraper import amo_html
+
+    real = amo_html._card_record
+    slugs = [record.slug for record in parse_page(load("category_listing.html"), page_url=CATEGORY_URL)]
+
+    def mangled(card, addresses, base):
+        record = real(card, addresses, base)
+        if record is not None and record.slug == slugs[1]:
+            raise ValueError("a card AMO never wrote")
+        return record
+
+    monkeypatch.setattr(amo_html, "_card_record", mangled)
+    with caplog.at_level("WARNING", logger="scraper.amo_html"):
+        kept = [record.slug for record in parse_page(load("category_listing.html"), page_url=CATEGORY_URL)]
+    assert kept == slugs[:1] + slugs[2:] and "skipping an unreadable add-on block" in caplog.text
+
+    def buggy(card, addresses, base):
+        raise NameError("a typo in the parser")
+
+    monkeypatch.setattr(amo_html, "_card_record", buggy)
+    with pytest.raises(NameError):
+        parse_page(load("category_listing.html"), page_url=CATEGORY_URL)

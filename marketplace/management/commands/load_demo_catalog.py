@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from marketplace.jobs import jobs_wait
 from marketplace.selectors import catalog_is_empty
 from marketplace.services import demo_catalog_load
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
             self.stdout.write("Catalogue already has add-ons; demo catalogue not loaded.")
             return
         report = demo_catalog_load()
+        jobs_wait()  # without a broker the index sync runs in this process's background: let it finish
         counts = ", ".join(f"{key} {value}" for key, value in report.as_dict().items())
         self.stdout.write(f"Demo catalogue: {counts}")
         for error in report.errors:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from chatbot.dialogue.candidates import Candidate
-from chatbot.retrieval.recommend import Filters
-from chatbot.retrieval.text import tokens
+from retrieval.query import Filters
+from retrieval.text import tokens
 from marketplace.categories import AMO_CATEGORIES
 
 

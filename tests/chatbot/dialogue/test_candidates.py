@@ -4,22 +4,9 @@ import json
 
 import pytest
 
-from chatbot.dialogue.candidates import Candidate, site_key, sites_from_permissions
+from chatbot.dialogue.candidates import Candidate
+from retrieval.query import Filters
 from tests.chatbot.dialogue.fakes import CATALOGUE
-
-
-def test_sites_come_from_named_hosts_only():
-    patterns = ["storage", "<all_urls>", "*://*/*", "https://*/*", "*://*.youtube.com/*", "https://www.youtube.com/*",
-                "https://mail.google.com/*", "file:///*", "http://localhost:8080/*", "http://127.0.0.1/*",
-                "https://user@tetr.io:443/play"]
-    assert sites_from_permissions(patterns) == ("youtube.com", "mail.google.com", "tetr.io")
-
-
-@pytest.mark.parametrize("domain, key", [
-    ("youtube.com", "youtube"), ("mail.google.com", "google"), ("google.co.uk", "google"), ("tetr.io", "tetr"),
-])
-def test_site_key_is_the_name_a_domain_goes_by(domain, key):
-    assert site_key(domain) == key
 
 
 @pytest.mark.parametrize("license, expected", [
@@ -33,3 +20,11 @@ def test_open_source_licences_are_recognised(license, expected):
 def test_a_candidate_round_trips_through_json():
     for item in CATALOGUE:
         assert Candidate.from_dict(json.loads(json.dumps(item.to_dict()))) == item
+
+
+def test_filters_read_a_candidates_own_facts():
+    paid = Candidate("x", "X", "", categories=("tabs",), free=False, all_sites=True, rating=4.2)
+    assert paid.allowed_by(Filters()) and paid.allowed_by(Filters(category="tabs", min_rating=4.0))
+    assert not paid.allowed_by(Filters(free_only=True)) and not paid.allowed_by(Filters(no_all_sites=True))
+    assert not paid.allowed_by(Filters(category="appearance")) and not paid.allowed_by(Filters(min_rating=4.5))
+    assert not Candidate("y", "Y", "").allowed_by(Filters(min_rating=1.0))  # an unknown rating fails a minimum

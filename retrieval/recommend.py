@@ -1,0 +1,122 @@
+"""recommend(): hybrid retrieval over the catalogue.
+
+Dense embeddings find what the visitor meant; their best add-ons then expand the BM25 query with the
+words those add-ons share (so "videos play by themselves" also searches "autoplay"); the two rankings
+are fused by weighted reciprocal rank; a popularity and rating prior nudges the fused score by at
+most a few per cent, enough to break near-ties, never enough to jump a clearly better match.
+Weights were chosen on bench/quality.py; see the README for the figures.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from marketplace.models import Addon
+from retrieval.documents import addon_sites, metadata_where
+from retrieval.lexical import LexicalHit, lexical_index
+from retrieval.query import Filters
+from retrieval.store import vector_store
+from retrieval.text import stem, tokens, without_ruled_out, words
+
+CANDIDATES = 100
+RRF_K = 60
+FEEDBACK_DOCS = 10
+LEXICAL_WEIGHT = 0.5
+DENSE_WEIGHT = 1.0
+PRIOR_WEIGHT = 0.05
+# The prior: how used (log10 of daily users, full at a million) and how well rated, the rating shrunk
+# towards a middling 3.5 as if it had 20 more votes of that, so five 5-star votes do not beat thousands.
+FULL_USERS_LOG10 = 6
+SHRINK_RATING = 3.5
+SHRINK_VOTES = 20
+USERS_SHARE = 0.6
+RATING_SHARE = 0.4
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    addon: Addon
+    score: float
+    reason: str
+
+
+def _row_allowed(filters: Filters, exclude: frozenset[str]):
+    def allowed(row: dict) -> bool:
+        return row["slug"] not in exclude and filters.allows(
+            categories=row["category_slugs"], rating=row["rating"], free=row["free"], all_sites=row["all_sites"])
+
+    return allowed
+
+
+def _addon_allowed(addon: Addon, filters: Filters) -> bool:
+    return addon.is_active and filters.allows(
+        categories={category.slug for category in addon.categories.all()}, rating=addon.rating,
+        free=not addon.requires_payment, all_sites=addon.needs_all_sites)
+
+
+def lexical_candidates(query: str, *, filters: Filters, exclude: frozenset[str], limit: int = CANDIDATES,
+                       feedback: list[str] | None = None) -> list[LexicalHit]:
+    return lexical_index().search(query, limit=limit, allowed=_row_allowed(filters, exclude), feedback=feedback)
+
+
+def dense_candidates(query: str, *, filters: Filters, exclude: frozenset[str], limit: int = CANDIDATES) -> list[str]:
+    """Slugs by cosine similarity of the query to each add-on's passage."""
+    results = vector_store().similarity_search_with_score(query, k=limit, filter=metadata_where(filters, exclude))
+    return [document.metadata["slug"] for document, _distance in results]
+
+
+def prior(addon: Addon) -> float:
+    """0..1: how used and how well rated an add-on is (ratings shrunk towards SHRINK_RATING when few)."""
+    users = min(1.0, math.log10((addon.average_daily_users or 0) + 1) / FULL_USERS_LOG10)
+    count = addon.rating_count or 0
+    rating = ((addon.rating or 0) * count + SHRINK_RATING * SHRINK_VOTES) / (count + SHRINK_VOTES)
+    return USERS_SHARE * users + RATING_SHARE * rating / 5
+
+
+def fuse(rankings: Iterable[tuple[list[str], float]]) -> dict[str, float]:
+    """Weighted reciprocal rank fusion of ranked slug lists."""
+    scores: dict[str, float] = {}
+    for ranking, weight in rankings:
+        for rank, slug in enumerate(ranking, start=1):
+            scores[slug] = scores.get(slug, 0.0) + weight / (RRF_K + rank)
+    return scores
+
+
+def reason(query: str, addon: Addon) -> str:
+    """A short, visitor-readable account of what matched."""
+    fields = [("name", addon.name + " " + addon.slug.replace("-", " ")), ("tags", " ".join(addon.tags)),
+              ("description", addon.summary_text + " " + addon.description_text),
+              ("works on", " ".join(addon_sites(addon)))]
+    field_terms = [(label, set(tokens(text))) for label, text in fields]
+    matched: dict[str, list[str]] = {}
+    for word in dict.fromkeys(words(query)):
+        for label, terms in field_terms:
+            if stem(word) in terms:
+                matched.setdefault(label, []).append(word)
+                break
+    if not matched:
+        categories = ", ".join(category.name for category in addon.categories.all()) or "the catalogue"
+        return f"Close in meaning to your request ({categories})"
+    found = "; ".join(f"{label}: " + ", ".join(f'"{word}"' for word in hits[:4]) for label, hits in matched.items())
+    return f"Matched {found}"
+
+
+def recommend(query: str, *, k: int = 5, filters: Filters | None = None,
+              exclude: Iterable[str] = ()) -> list[Recommendation]:
+    """The k best catalogue add-ons for a need, each with a score and the reason it matched."""
+    filters = filters or Filters()
+    excluded = frozenset(exclude)
+    query = lexical_index().corrected(without_ruled_out(query))
+    dense = dense_candidates(query, filters=filters, exclude=excluded)
+    feedback = dense[:FEEDBACK_DOCS]
+    lexical = [hit.slug for hit in lexical_candidates(query, filters=filters, exclude=excluded, feedback=feedback)]
+    fused = fuse([(lexical, LEXICAL_WEIGHT), (dense, DENSE_WEIGHT)])
+    # The index may lag the catalogue by a moment: every result is checked against the database.
+    addons = [addon for addon in Addon.objects.filter(slug__in=set(fused) - excluded).prefetch_related("categories")
+              if _addon_allowed(addon, filters)]
+    ranked = sorted(
+        ((fused[addon.slug] * (1 + PRIOR_WEIGHT * prior(addon)), addon) for addon in addons),
+        key=lambda pair: (-pair[0], pair[1].slug),
+    )
+    return [Recommendation(addon, round(score, 6), reason(query, addon)) for score, addon in ranked[:k]]

@@ -1,0 +1,123 @@
+"""Keep the Chroma index equal to the active catalogue, re-embedding only what changed.
+
+Catalogue writes reach index_sync() through the catalogue's hook (retrieval.subscribers) once they
+commit; build_index and the admin "Rebuild index" action call index_sync(slugs=None) or index_rebuild().
+Syncs in one process run one at a time: two overlapping ones could otherwise write what one of them
+read before the other's change (an add-on deactivated meanwhile, put back by the older sync).
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from retrieval.documents import addon_metadata, addon_text
+from retrieval.store import vector_store
+from marketplace.models import Addon
+
+
+@dataclass
+class SyncReport:
+    embedded: int = 0
+    metadata_updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"embedded": self.embedded, "metadata_updated": self.metadata_updated,
+                "unchanged": self.unchanged, "removed": self.removed}
+
+
+@dataclass
+class Drift:
+    missing: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.missing) + len(self.stale) + len(self.extra)
+
+
+def _indexed(ids: list[str] | None) -> dict[str, dict]:
+    """Metadata of indexed add-ons by slug (all of them when ids is None)."""
+    collection = vector_store()
+    if ids is not None and not ids:
+        return {}
+    found = collection.get(ids=ids, include=["metadatas"])
+    return dict(zip(found["ids"], found["metadatas"]))
+
+
+def _batches(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+_syncing = threading.Lock()
+
+
+def index_sync(*, slugs: Iterable[str] | None = None) -> SyncReport:
+    """Bring the named add-ons (or the whole catalogue) in line: embed new or changed text,
+    update metadata-only changes in place, drop inactive or deleted add-ons."""
+    with _syncing:
+        return _sync(None if slugs is None else sorted(set(slugs)))
+
+
+def _sync(wanted: list[str] | None) -> SyncReport:
+    store = vector_store()
+    addons = Addon.objects.filter(is_active=True).prefetch_related("categories")
+    if wanted is not None:
+        addons = addons.filter(slug__in=wanted)
+    indexed = _indexed(wanted)
+    report = SyncReport()
+    to_embed: list[tuple[str, str, dict]] = []
+    to_update: list[tuple[str, dict]] = []
+    active: set[str] = set()
+    for addon in addons.iterator(chunk_size=1000):
+        active.add(addon.slug)
+        stored = indexed.get(addon.slug)
+        if stored and stored.get("content_hash") == addon.content_hash:
+            report.unchanged += 1
+            continue
+        text = addon_text(addon)
+        metadata = addon_metadata(addon, text)
+        if stored and stored.get("text_hash") == metadata["text_hash"]:
+            to_update.append((addon.slug, metadata))
+        else:
+            to_embed.append((addon.slug, text, metadata))
+    batch_size = settings.INDEX_SYNC_BATCH_SIZE
+    for batch in _batches(to_embed, batch_size):
+        store.add_texts(texts=[text for _, text, _ in batch], metadatas=[m for _, _, m in batch],
+                        ids=[slug for slug, _, _ in batch])
+        report.embedded += len(batch)
+    for batch in _batches(to_update, batch_size):
+        store._collection.update(ids=[slug for slug, _ in batch], metadatas=[m for _, m in batch])
+        report.metadata_updated += len(batch)
+    gone = sorted(set(indexed) - active)
+    for batch in _batches(gone, batch_size):
+        store.delete(ids=batch)
+        report.removed += len(batch)
+    return report
+
+
+def index_rebuild() -> SyncReport:
+    """Drop the collection and embed the whole active catalogue again."""
+    with _syncing:
+        vector_store().reset_collection()
+        return _sync(None)
+
+
+def index_drift() -> Drift:
+    """What differs between the active catalogue and the index."""
+    indexed = _indexed(None)
+    drift = Drift()
+    active = dict(Addon.objects.filter(is_active=True).values_list("slug", "content_hash"))
+    for slug, content_hash in sorted(active.items()):
+        if slug not in indexed:
+            drift.missing.append(slug)
+        elif indexed[slug].get("content_hash") != content_hash:
+            drift.stale.append(slug)
+    drift.extra = sorted(set(indexed) - set(active))
+    return drift

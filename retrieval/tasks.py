@@ -1,0 +1,16 @@
+"""Celery edges for the search index: take identifiers, call the service of the same name."""
+from __future__ import annotations
+
+from celery import shared_task
+
+from retrieval import sync
+
+
+@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def index_sync(slugs: list[str] | None = None) -> dict[str, int]:
+    return sync.index_sync(slugs=slugs).as_dict()
+
+
+@shared_task
+def index_rebuild() -> dict[str, int]:
+    return sync.index_rebuild().as_dict()

@@ -1,0 +1,119 @@
+import json
+
+import pytest
+
+from chatbot.llm.base import ReplyRequest
+from chatbot.llm.prompts import SYSTEM_PROMPT, build_messages
+from chatbot.models import Conversation, Message
+from training import dataset
+from training.trainer import load_tokenizer
+
+
+def reply(conversation, turn, *, cards, text="Night Shade darkens every page.", question=None):
+    return Message.objects.create(conversation=conversation, turn=turn, role="assistant", kind="reply", text=text,
+                                  cards=cards, question=question)
+
+
+def visitor(conversation, turn, kind="message", text="", feedback=None):
+    return Message.objects.create(conversation=conversation, turn=turn, role="visitor", kind=kind, text=text,
+                                  feedback=feedback)
+
+
+CARD = {"slug": "night-shade", "name": "Night Shade", "summary": "Dark mode for every website.",
+        "categories": [{"slug": "appearance", "name": "Appearance"}], "rating": 4.2, "users": 1234, "reason": ""}
+OTHER = {**CARD, "slug": "sun-filter", "name": "Sun Filter", "summary": "Dims bright pages."}
+
+
+def test_catalogue_examples_pair_needs_with_grounded_answers(catalogue):
+    examples = dataset.catalogue_examples(seed=1)
+    by_source = {}
+    for example in examples:
+        by_source.setdefault(example.source, []).append(example)
+    assert set(by_source) == {"need", "about", "category", "price"}
+    assert len(by_source["about"]) == len(by_source["category"]) == len(by_source["price"]) == len(catalogue)
+    for example in by_source["need"]:
+        system, *_, user, assistant = example.messages
+        assert system == {"role": "system", "content": SYSTEM_PROMPT}
+        need = user["content"].splitlines()[0]
+        assert need.startswith("I need: ") and example.answer_name.lower() not in need.lower()
+        cards = [line for line in user["content"].splitlines() if line.startswith("- ")]
+        assert len(cards) == dataset.CARDS_PER_NEED and any(line.startswith(f"- {example.answer_name} (")
+                                                           for line in cards)
+        assert assistant["role"] == "assistant" and example.answer_name in assistant["content"]
+        names_in_answer = {name for _, name, *_ in catalogue if name in assistant["content"]}
+        assert names_in_answer == {example.answer_name}  # names the right one, and no other
+
+
+def test_metadata_answers_come_from_the_listing(catalogue):
+    examples = {(e.source, e.answer_name): e for e in dataset.catalogue_examples(seed=1)}
+    assert examples[("price", "Pass Vault")].messages[-1]["content"].startswith("Pass Vault asks for a payment")
+    assert examples[("price", "Night Shade")].messages[-1]["content"] == "Yes, Night Shade is free to install."
+    assert "Free to install" in examples[("price", "Night Shade")].messages[-2]["content"]  # grounded in the card
+    assert examples[("category", "Tab Keeper")].messages[-1]["content"] == "Tab Keeper is listed under Tabs."
+    assert "- Tab Keeper (Tabs)" in examples[("category", "Tab Keeper")].messages[-2]["content"]  # grounded too
+    about = examples[("about", "Ad Sweeper")]
+    assert about.messages[-2]["content"].startswith("I need: What does Ad Sweeper do?")
+    assert "Blocks ads, pop-ups and trackers on video sites" in about.messages[-1]["content"]
+
+
+def test_prompts_are_the_shape_the_chat_serves(catalogue):
+    example = next(e for e in dataset.catalogue_examples(seed=1) if e.source == "about")
+    request_user = example.messages[-2]["content"]
+    assert request_user.endswith(build_messages(ReplyRequest(kind="recommend", need="x", cards=()))[1]["content"]
+                                 .splitlines()[-1])
+
+
+def test_only_liked_replies_are_learned(catalogue):
+    happy = Conversation.objects.create(outcome="satisfied")
+    visitor(happy, 1, text="pages are too bright at night")
+    reply(happy, 1, cards=[CARD, OTHER])
+    upvoted = Conversation.objects.create()
+    visitor(upvoted, 1, text="dark pages please")
+    reply(upvoted, 1, cards=[CARD, OTHER], text="Sun Filter and Night Shade help.")
+    visitor(upvoted, 1, kind="feedback", feedback={"slug": "night-shade", "value": "up"})
+    downvoted = Conversation.objects.create(outcome="satisfied")
+    visitor(downvoted, 1, text="dim the screen")
+    reply(downvoted, 1, cards=[CARD, OTHER], text="Sun Filter is great.")
+    visitor(downvoted, 1, kind="feedback", feedback={"slug": "sun-filter", "value": "down"})
+    unhappy = Conversation.objects.create()
+    visitor(unhappy, 1, text="make it dark")
+    reply(unhappy, 1, cards=[CARD])
+    visitor(unhappy, 1, kind="feedback", feedback={"value": "unsatisfied"})
+    silent = Conversation.objects.create()
+    visitor(silent, 1, text="dark theme")
+    reply(silent, 1, cards=[CARD])
+
+    examples = dataset.conversation_examples()
+    answers = sorted((e.group, e.messages[-1]["content"], e.answer_name) for e in examples)
+    assert answers == [
+        (f"conversation-{happy.pk}", "Night Shade darkens every page.", ""),
+        (f"conversation-{upvoted.pk}", "Sun Filter and Night Shade help.", "Night Shade"),
+    ]
+    liked = next(e for e in examples if e.group == f"conversation-{upvoted.pk}")
+    assert liked.messages[-2]["content"].startswith("I need: dark pages please")
+
+
+def test_split_is_stable_and_keeps_an_addon_on_one_side():
+    groups = [f"addon-{number}" for number in range(2000)]
+    first = [dataset.in_validation(group, fraction=0.1, seed=3) for group in groups]
+    assert first == [dataset.in_validation(group, fraction=0.1, seed=3) for group in groups]
+    assert 0.07 < sum(first) / len(groups) < 0.13
+    assert first != [dataset.in_validation(group, fraction=0.1, seed=4) for group in groups]
+
+
+@pytest.mark.slow
+def test_training_set_is_saved_with_the_chat_template(catalogue, tmp_path):
+    tokenizer = load_tokenizer("")
+    examples = dataset.catalogue_examples(seed=1)
+    files = dataset.training_set_write(examples=examples, tokenizer=tokenizer, directory=tmp_path / "set",
+                                       fraction=0.3, seed=1)
+    rows = dataset.read_jsonl(files.train) + dataset.read_jsonl(files.validation)
+    assert files.counts["train"] + files.counts["validation"] == len(examples) == len(rows)
+    assert files.counts["validation"] > 0 and files.counts["train"] > 0
+    assert sum(files.counts["train_by_source"].values()) == files.counts["train"]
+    row = rows[0]
+    assert row["prompt"].startswith("<|im_start|>system\n") and row["prompt"].endswith("<|im_start|>assistant\n")
+    assert row["completion"] == row["messages"][-1]["content"] + "<|im_end|>\n"
+    groups = {split: {json.loads(line)["group"] for line in path.read_text().splitlines()}
+              for split, path in (("train", files.train), ("validation", files.validation))}
+    assert not groups["train"] & groups["validation"]

@@ -1,0 +1,183 @@
+"""Training runs and model versions through the services, with a tiny random Llama standing in for SmolLM2
+(the real QLoRA run is in test_commands.py): one live run, cancel, failures, promote and rollback."""
+from __future__ import annotations
+
+import pytest
+import torch
+from django.db import IntegrityError, transaction
+from peft import LoraConfig, get_peft_model
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from chatbot.llm import runner
+from training.models import ModelVersion, TrainingRun
+from training import services, trainer
+from training.config import ConfigError, TrainingConfig
+
+FAST = {"max_steps": 4, "batch_size": 2, "grad_accumulation": 1, "max_seq_length": 256, "learning_rate": 3e-2,
+        "warmup_steps": 0, "eval_examples": 4, "grounded_samples": 1, "validation_fraction": 0.3, "seed": 5}
+
+
+@pytest.fixture
+def tiny_model(monkeypatch):
+    """A one-layer random Llama with LoRA on q/k/v/o, and the real SmolLM2 tokenizer."""
+    def load(config: TrainingConfig):
+        tokenizer = trainer.load_tokenizer(config.base_model)
+        torch.manual_seed(config.seed)  # the same random model whatever ran before it
+        base = LlamaForCausalLM(LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32,
+                                            num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1))
+        lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, target_modules=list(config.target_modules),
+                          task_type="CAUSAL_LM")
+        return get_peft_model(base, lora), tokenizer
+    monkeypatch.setattr(trainer, "load_for_training", load)
+
+
+def fake_version(tmp_path, number: int, **fields) -> ModelVersion:
+    adapter = tmp_path / f"adapter-{number}"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text("{}")
+    return ModelVersion.objects.create(number=number, adapter_path=str(adapter), **fields)
+
+
+def test_config_comes_from_settings_with_checked_overrides(settings):
+    settings.TRAINING_LORA_R, settings.TRAINING_TARGET_MODULES = 16, ["q_proj", "v_proj"]
+    config = TrainingConfig.from_settings(max_steps=7, target_modules="q_proj,k_proj")
+    assert (config.lora_r, config.max_steps, config.target_modules) == (16, 7, ("q_proj", "k_proj"))
+    assert TrainingConfig.from_dict(config.as_dict()) == config
+    for bad in ({"max_steps": -1}, {"learning_rate": 2}, {"batch_size": 1.5}, {"lora_r": "8"}, {"epochs": 0},
+                {"load_in_4bit": "yes"}, {"optimizer": "sgd"}, {"target_modules": ""}):
+        with pytest.raises(ConfigError):
+            TrainingConfig.from_settings(**bad)
+
+
+def test_one_training_job_at_a_time(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as enqueued:
+        first = services.training_run_start(overrides={"max_steps": 2})
+    assert len(enqueued) == 1 and first.config["max_steps"] == 2
+    with pytest.raises(services.TrainingBusy, match=f"#{first.pk} is still pending"):
+        services.training_run_start()
+    with pytest.raises(IntegrityError), transaction.atomic():  # the database holds the rule too
+        TrainingRun.objects.create(status=TrainingRun.Status.RUNNING)
+    assert TrainingRun.objects.count() == 1
+
+
+def test_a_pending_run_cancelled_never_runs(db, tiny_model):
+    run = services.training_run_start()
+    run = services.training_run_cancel(run_id=run.pk)
+    assert run.status == TrainingRun.Status.CANCELLED and run.finished_at
+    assert services.training_run_execute(run_id=run.pk).status == TrainingRun.Status.CANCELLED
+    with pytest.raises(services.TrainingRunError, match="already cancelled"):
+        services.training_run_cancel(run_id=run.pk)
+    assert services.training_run_start().status == TrainingRun.Status.PENDING  # the slot is free again
+
+
+def test_a_run_trains_and_adds_a_ready_version_without_serving_it(catalogue, tiny_model, tmp_path, settings):
+    active = fake_version(tmp_path, 1, status=ModelVersion.Status.ACTIVE)
+    run = services.training_run_execute(run_id=services.training_run_start(overrides=FAST).pk)
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.log
+    assert (run.step, run.total_steps, len(run.loss_history), run.eta_seconds) == (4, 4, 4, None)
+    assert {"before", "after", "training"} <= set(run.metrics)
+    assert run.metrics["after"]["validation_loss"] < run.metrics["before"]["validation_loss"]
+    version = run.model_version
+    assert (version.number, version.status, version.base_model) == (2, ModelVersion.Status.READY, "")
+    assert version.adapter_path == str(settings.TRAINING_DIR / f"run-{run.pk}" / "adapter")
+    active.refresh_from_db()
+    assert active.status == ModelVersion.Status.ACTIVE  # a new version waits for promotion
+
+
+def test_cancel_stops_a_running_run_between_steps(catalogue, tiny_model, tmp_path, monkeypatch):
+    active = fake_version(tmp_path, 1, status=ModelVersion.Status.ACTIVE)
+    run = services.training_run_start(overrides=FAST)
+    report_step = services._Progress.__call__
+
+    def cancel_at_step_two(progress, report):
+        if report.step == 2:
+            assert services.training_run_cancel(run_id=run.pk).status == TrainingRun.Status.RUNNING
+        return report_step(progress, report)
+
+    monkeypatch.setattr(services._Progress, "__call__", cancel_at_step_two)
+    run = services.training_run_execute(run_id=run.pk)
+    assert run.status == TrainingRun.Status.CANCELLED and run.step == 2
+    assert "cancelled after step 2 of 4" in run.log
+    assert not ModelVersion.objects.exclude(pk=active.pk).exists()
+    assert runner.active_model() == ("", active.adapter_path)
+
+
+def test_cancelling_twice_frees_a_run_whose_worker_is_gone(db):
+    run = TrainingRun.objects.create(status=TrainingRun.Status.RUNNING)
+    assert services.training_run_cancel(run_id=run.pk).status == TrainingRun.Status.RUNNING
+    assert services.training_run_cancel(run_id=run.pk).status == TrainingRun.Status.CANCELLED
+
+
+def test_a_failing_run_leaves_the_active_model(catalogue, tmp_path):
+    active = fake_version(tmp_path, 1, status=ModelVersion.Status.ACTIVE)
+    run = services.training_run_start(overrides={"base_model": str(tmp_path / "no-such-model")})
+    run = services.training_run_execute(run_id=run.pk)
+    assert run.status == TrainingRun.Status.FAILED and run.finished_at
+    assert "no-such-model" in run.error and "Traceback" in run.log
+    assert list(ModelVersion.objects.values_list("number", "status")) == [(1, "active")]
+    assert runner.active_model() == ("", active.adapter_path)
+
+
+def test_promote_and_rollback_walk_back_through_versions(db, tmp_path, settings):
+    settings.LLM_MODEL, settings.LLM_ADAPTER = "", ""
+    first, second = fake_version(tmp_path, 1), fake_version(tmp_path, 2)
+    assert runner.active_model() == ("", "")
+    services.model_version_promote(version_id=first.pk)
+    assert runner.active_model() == ("", first.adapter_path)  # no restart, no waiting for the cache
+    services.model_version_promote(version_id=second.pk)
+    assert runner.active_model() == ("", second.adapter_path)
+    second.refresh_from_db()
+    assert second.previous == first and second.promoted_at
+    assert services.model_version_rollback() == first
+    assert runner.active_model() == ("", first.adapter_path)
+    assert services.model_version_rollback() is None
+    assert runner.active_model() == ("", "")
+    with pytest.raises(services.VersionError, match="base model already serves"):
+        services.model_version_rollback()
+    assert set(ModelVersion.objects.values_list("status", flat=True)) == {"retired"}
+
+
+def test_promote_refuses_a_version_without_its_adapter(db, tmp_path):
+    version = ModelVersion.objects.create(number=1, adapter_path=str(tmp_path / "gone"))
+    with pytest.raises(services.VersionError, match="no adapter"):
+        services.model_version_promote(version_id=version.pk)
+    assert runner.active_model()[1] == ""
+
+
+def test_only_one_version_is_active_in_the_database(db, tmp_path):
+    fake_version(tmp_path, 1, status=ModelVersion.Status.ACTIVE)
+    with pytest.raises(IntegrityError):
+        fake_version(tmp_path, 2, status=ModelVersion.Status.ACTIVE)
+
+
+def test_an_adapter_pinned_by_settings_wins_over_promotion(db, tmp_path, settings):
+    version = fake_version(tmp_path, 1)
+    services.model_version_promote(version_id=version.pk)
+    settings.LLM_ADAPTER = "/deploy/adapter"
+    assert runner.active_model() == (settings.LLM_MODEL, "/deploy/adapter")
+
+
+def test_other_processes_see_a_promotion_within_the_ttl(db, tmp_path, settings):
+    from training.selectors import model_version_serving
+
+    settings.TRAINING_ACTIVE_VERSION_TTL = 0  # as if the cached lookup expired
+    version = fake_version(tmp_path, 1)
+    assert model_version_serving() is None
+    ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.ACTIVE)  # e.g. by a worker
+    assert model_version_serving() == ("", version.adapter_path)
+
+
+def test_retrain_and_promote_commands_refuse_clearly(db, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="max_steps must not be negative"):
+        call_command("retrain", "--max-steps", "-1")
+    TrainingRun.objects.create(status=TrainingRun.Status.RUNNING)
+    with pytest.raises(CommandError, match="is still running"):
+        call_command("retrain", "--max-steps", "2")
+    with pytest.raises(CommandError, match="not a version label|no model version"):
+        call_command("promote", "latest")
+    ModelVersion.objects.create(number=3, adapter_path=str(tmp_path / "gone"))
+    with pytest.raises(CommandError, match="no adapter"):
+        call_command("promote", "3")
+    assert TrainingRun.objects.count() == 1

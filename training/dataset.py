@@ -1,0 +1,248 @@
+"""The training set: examples in the exact prompt shape the chat serves, from the catalogue and from
+conversations that went well.
+
+Catalogue examples pair a visitor need (worded from an add-on's own summary, tags and category, never
+naming it) with the cards retrieval would show (the right add-on among neighbours from its category)
+and a grounded answer that names the right one and says why; metadata questions (what does it do,
+which category, is it free) are answered from the add-on's listing facts. Conversation examples are
+replies from satisfied conversations or with up-voted cards, never ones with a down-voted card or
+followed by "unsatisfied". Examples of one add-on (or one conversation) stay in one split, so the
+validation set holds needs the model never trained on.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from chatbot.dialogue.decision import ReplyKind
+from chatbot.llm.base import CardFact, ReplyRequest
+from chatbot.llm.prompts import build_messages
+from chatbot.models import Conversation, Message
+from marketplace.models import Addon
+from retrieval.text import STOP_WORDS
+
+CARDS_PER_NEED = 3
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+WORD = re.compile(r"[a-z][a-z'-]{2,}")
+NEED_FROM_SUMMARY = (
+    "I want an add-on that does this: {phrase}",
+    "Is there an extension for this? {phrase}",
+    "Looking for something like: {phrase}",
+)
+NEED_FROM_WORDS = (
+    "something for {words}",
+    "I need an add-on for {words}",
+    "any good {category} add-on for {words}?",
+    "{words} extension",
+)
+ANSWER_OPENINGS = (
+    "{name} is the one for you.",
+    "{name} fits what you need.",
+    "I'd go with {name}.",
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    source: str  # need, about, category, price or conversation
+    group: str  # what decides the split: an add-on slug or a conversation id
+    messages: tuple[dict, ...]  # the chat's prompt (system, worked example, user), then the answer
+    answer_name: str  # the add-on the answer must name; empty when none is required
+
+
+@dataclass(frozen=True)
+class DatasetFiles:
+    train: Path
+    validation: Path
+    counts: dict
+
+
+def _facts(addon: Addon) -> CardFact:
+    return CardFact(slug=addon.slug, name=addon.name, summary=addon.summary_text,
+                    categories=tuple(category.name for category in addon.categories.all()),
+                    rating=addon.rating, users=addon.average_daily_users, reason="")
+
+
+def _example(source: str, group: str, request: ReplyRequest, answer: str, answer_name: str) -> Example:
+    messages = (*build_messages(request), {"role": "assistant", "content": answer})
+    return Example(source=source, group=group, messages=messages, answer_name=answer_name)
+
+
+def _first_sentence(text: str) -> str:
+    return SENTENCE_END.split(" ".join(text.split()), maxsplit=1)[0].strip()
+
+
+def _without_name(text: str, name: str) -> str:
+    """The summary as a visitor might say it: the add-on's own name taken out."""
+    text = re.sub(re.escape(name), "", text, flags=re.IGNORECASE)
+    return " ".join(text.split()).strip(" -:–—,.")
+
+
+def _keywords(addon: Addon, limit: int = 4) -> list[str]:
+    name_words = set(WORD.findall(addon.name.lower()))
+    words = [tag.lower() for tag in addon.tags if isinstance(tag, str) and tag.lower() not in name_words]
+    words += [word for word in WORD.findall(addon.summary_text.lower())
+              if word not in STOP_WORDS and word not in name_words]
+    return list(dict.fromkeys(words))[:limit]
+
+
+def _needs(addon: Addon, rng: random.Random) -> list[str]:
+    """Two ways a visitor might ask for this add-on without knowing it."""
+    needs = []
+    phrase = _without_name(_first_sentence(addon.summary_text), addon.name)
+    if len(phrase.split()) >= 3:
+        needs.append(rng.choice(NEED_FROM_SUMMARY).format(phrase=phrase[0].lower() + phrase[1:]))
+    words = _keywords(addon)
+    if len(words) >= 2:
+        category = addon.categories.all()[0].name.lower() if addon.categories.all() else "browser"
+        needs.append(rng.choice(NEED_FROM_WORDS).format(words=" ".join(words), category=category))
+    return needs
+
+
+def _why(addon: Addon) -> str:
+    facts = []
+    if addon.rating is not None and addon.rating_count:
+        facts.append(f"rated {addon.rating:.1f}/5")
+    if addon.average_daily_users:
+        facts.append(f"used by {addon.average_daily_users:,} people")
+    return f" It is {' and '.join(facts)}." if facts else ""
+
+
+def _need_answer(addon: Addon, rng: random.Random) -> str:
+    summary = _first_sentence(addon.summary_text).rstrip(".!?")
+    return f"{rng.choice(ANSWER_OPENINGS).format(name=addon.name)} {summary}.{_why(addon)}"
+
+
+def _neighbours(addon: Addon, by_category: dict[str, list[Addon]], everyone: list[Addon],
+                rng: random.Random) -> list[Addon]:
+    """Cards retrieval might show next to it: add-ons of the same category first."""
+    pool = [other for category in addon.categories.all() for other in by_category[category.slug]
+            if other.slug != addon.slug]
+    pool = list({other.slug: other for other in pool}.values())
+    if len(pool) < CARDS_PER_NEED - 1:
+        pool += [other for other in everyone if other.slug != addon.slug and other not in pool]
+    return rng.sample(pool, min(CARDS_PER_NEED - 1, len(pool)))
+
+
+def _addon_examples(addon: Addon, by_category: dict[str, list[Addon]], everyone: list[Addon],
+                    rng: random.Random) -> Iterable[Example]:
+    name, group = addon.name, addon.slug
+    for need in _needs(addon, rng):
+        cards = [addon, *_neighbours(addon, by_category, everyone, rng)]
+        rng.shuffle(cards)
+        request = ReplyRequest(kind=ReplyKind.RECOMMEND, need=need, cards=tuple(_facts(card) for card in cards))
+        yield _example("need", group, request, _need_answer(addon, rng), name)
+    summary = _first_sentence(addon.summary_text)
+    if summary:
+        request = ReplyRequest(kind=ReplyKind.RECOMMEND, need=f"What does {name} do?", cards=(_facts(addon),))
+        yield _example("about", group, request, f"{name}: {summary.rstrip('.!?')}.", name)
+    categories = [category.name for category in addon.categories.all()]
+    if categories:
+        listed = " and ".join(categories) if len(categories) <= 2 else ", ".join(categories)
+        request = ReplyRequest(kind=ReplyKind.RECOMMEND, need=f"Which category is {name} in?", cards=(_facts(addon),))
+        yield _example("category", group, request, f"{name} is listed under {listed}.", name)
+    price = "Requires payment" if addon.requires_payment else "Free to install"
+    answer = (f"{name} asks for a payment for some of its features." if addon.requires_payment
+              else f"Yes, {name} is free to install.")
+    # The prompt shows a card's name, categories and summary only, so the price goes into the summary.
+    priced = replace(_facts(addon), summary=f"{price}. {addon.summary_text}".strip())
+    request = ReplyRequest(kind=ReplyKind.RECOMMEND, need=f"Is {name} free?", cards=(priced,))
+    yield _example("price", group, request, answer, name)
+
+
+def catalogue_examples(*, seed: int) -> list[Example]:
+    rng = random.Random(seed)
+    everyone = list(Addon.objects.filter(is_active=True).exclude(summary_text="")
+                    .prefetch_related("categories").order_by("slug"))
+    by_category: dict[str, list[Addon]] = defaultdict(list)
+    for addon in everyone:
+        for category in addon.categories.all():
+            by_category[category.slug].append(addon)
+    return [example for addon in everyone for example in _addon_examples(addon, by_category, everyone, rng)]
+
+
+def _good_replies(conversation: Conversation) -> Iterable[Example]:
+    """Replies the visitor liked: never one with a down-voted card or followed by "unsatisfied"."""
+    messages = list(conversation.messages.all())
+    need, asked = "", ""
+    for position, message in enumerate(messages):
+        if message.role == Message.Role.VISITOR:
+            if message.kind == Message.Kind.MESSAGE:
+                need = message.text
+            asked = message.kind
+            continue
+        if message.kind != Message.Kind.REPLY or not message.text or not (message.cards or message.question):
+            continue
+        after = []
+        for later in messages[position + 1:]:
+            if later.role == Message.Role.ASSISTANT and later.cards:
+                break
+            if later.kind == Message.Kind.FEEDBACK and later.feedback:
+                after.append(later.feedback)
+        shown = {card.get("slug") for card in message.cards}
+        votes = {item.get("slug"): item.get("value") for item in after if item.get("slug") in shown}
+        if "down" in votes.values() or any(item.get("value") == "unsatisfied" for item in after):
+            continue
+        satisfied = conversation.outcome == Conversation.Outcome.SATISFIED or any(
+            item.get("value") == "satisfied" for item in after)
+        liked = [card.get("name", "") for card in message.cards if votes.get(card.get("slug")) == "up"]
+        if not (satisfied or liked) or not need:
+            continue
+        kind = (ReplyKind.QUESTION if message.question
+                else ReplyKind.MORE if asked == Message.Kind.MORE else ReplyKind.RECOMMEND)
+        request = ReplyRequest(kind=kind, need=need, cards=tuple(CardFact.from_card(card) for card in message.cards),
+                               question=(message.question or {}).get("text", ""))
+        yield _example("conversation", f"conversation-{conversation.pk}", request, message.text,
+                       liked[0] if liked else "")
+
+
+def conversation_examples() -> list[Example]:
+    conversations = Conversation.objects.prefetch_related("messages").order_by("pk")
+    return [example for conversation in conversations for example in _good_replies(conversation)]
+
+
+def in_validation(group: str, *, fraction: float, seed: int) -> bool:
+    """A stable split by group: the same add-on or conversation always lands on the same side."""
+    digest = hashlib.sha256(f"{seed}:{group}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+
+
+def templated(example: Example, tokenizer) -> dict:
+    """The example through the base model's chat template: the prompt, and the completion to learn."""
+    prompt = tokenizer.apply_chat_template(list(example.messages[:-1]), add_generation_prompt=True, tokenize=False)
+    full = tokenizer.apply_chat_template(list(example.messages), tokenize=False)
+    if not full.startswith(prompt):
+        raise ValueError("the chat template renders the conversation differently from its prompt")
+    return {"source": example.source, "group": example.group, "answer_name": example.answer_name,
+            "messages": list(example.messages), "prompt": prompt, "completion": full[len(prompt):]}
+
+
+def training_set_write(*, examples: list[Example], tokenizer, directory: Path, fraction: float,
+                       seed: int) -> DatasetFiles:
+    """Split, template and save as train.jsonl and validation.jsonl; counts by split and source."""
+    directory.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, list[dict]] = {"train": [], "validation": []}
+    for example in examples:
+        split = "validation" if in_validation(example.group, fraction=fraction, seed=seed) else "train"
+        rows[split].append(templated(example, tokenizer))
+    counts: dict = {split: len(items) for split, items in rows.items()}
+    for split, items in rows.items():
+        by_source: dict[str, int] = defaultdict(int)
+        for item in items:
+            by_source[item["source"]] += 1
+        counts[f"{split}_by_source"] = dict(sorted(by_source.items()))
+        with (directory / f"{split}.jsonl").open("w", encoding="utf-8") as file:
+            file.writelines(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
+    return DatasetFiles(train=directory / "train.jsonl", validation=directory / "validation.jsonl", counts=counts)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as file:
+        return [json.loads(line) for line in file if line.strip()]
+

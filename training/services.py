@@ -1,0 +1,262 @@
+"""Writes for fine-tuning: start, execute and cancel a training run; create, promote, roll back and
+evaluate model versions.
+
+A run only ever adds a READY version; what the chat serves changes only through promote and rollback,
+so a failed or cancelled run never touches the active model.
+"""
+from __future__ import annotations
+
+import gc
+import logging
+import traceback
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from typing import TYPE_CHECKING
+
+from training.models import ModelVersion, TrainingRun
+from training import dataset
+from training.config import TrainingConfig
+from marketplace.jobs import enqueue
+from training.selectors import model_version_serving_forget, training_run_live
+
+if TYPE_CHECKING:
+    from training.trainer import StepReport
+
+# torch, transformers and peft take seconds to import: only the functions that train or evaluate do.
+
+logger = logging.getLogger(__name__)
+CHART_POINTS = 400  # loss history kept for the chart; older points are thinned out, never the newest
+
+
+class TrainingRunError(Exception):
+    """A training run cannot do what was asked (cancel a finished run...)."""
+
+
+class TrainingBusy(TrainingRunError):
+    """Another training run is pending or running: one job at a time."""
+
+
+class VersionError(Exception):
+    """A promote or rollback that cannot happen (missing adapter, nothing to roll back...)."""
+
+
+def run_directory(run: TrainingRun) -> Path:
+    return settings.TRAINING_DIR / f"run-{run.pk}"
+
+
+def _log(run: TrainingRun, line: str) -> None:
+    stamp = timezone.now().strftime("%H:%M:%S")
+    run.log = f"{run.log}{stamp} {line}\n"
+    TrainingRun.objects.filter(pk=run.pk).update(log=run.log)
+    logger.info("training run %s: %s", run.pk, line)
+
+
+def training_run_start(*, trigger: str = TrainingRun.Trigger.CLI, overrides: dict | None = None) -> TrainingRun:
+    """Create a pending run with its full config and hand it to Celery; TrainingBusy when one is live."""
+    config = TrainingConfig.from_settings(**(overrides or {}))  # ConfigError before anything is stored
+    live = training_run_live()
+    if live is not None:
+        raise TrainingBusy(f"training run #{live.pk} is still {live.status}; cancel it or wait for it to finish")
+    run = TrainingRun(trigger=trigger, config=config.as_dict())
+    run.full_clean(validate_constraints=False)  # the one-live-run constraint is the database's to enforce
+    try:
+        with transaction.atomic():
+            run.save()
+    except IntegrityError as error:  # another start won the race
+        raise TrainingBusy("another training run started a moment ago") from error
+    enqueue("training.tasks.training_run_execute", run.pk)
+    return run
+
+
+def training_run_cancel(*, run_id: int) -> TrainingRun:
+    """A pending run is cancelled at once; a running one stops after its current step. Cancelling a
+    running run a second time marks it cancelled at once, for a run whose worker died."""
+    run = TrainingRun.objects.get(pk=run_id)
+    if not run.is_live:
+        raise TrainingRunError(f"training run #{run.pk} already {run.status}")
+    now = timezone.now()
+    if TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.PENDING).update(
+            status=TrainingRun.Status.CANCELLED, cancel_requested=True, finished_at=now):
+        run.refresh_from_db()
+        _log(run, "cancelled before it started")
+        return run
+    if run.cancel_requested:  # asked twice: its worker may be gone, so free the slot for a new run
+        _finish(run, TrainingRun.Status.CANCELLED)
+        _log(run, "cancelled again: marked cancelled without waiting for its worker")
+        return run
+    TrainingRun.objects.filter(pk=run.pk).update(cancel_requested=True)
+    run.refresh_from_db()
+    _log(run, "cancel requested; stopping after the current step")
+    return run
+
+
+def training_set_build(*, run_id: int) -> dataset.DatasetFiles:
+    """The run's dataset from the catalogue and good conversations, saved as JSONL; counts on the run."""
+    from training.trainer import load_tokenizer
+
+    run = TrainingRun.objects.get(pk=run_id)
+    config = TrainingConfig.from_dict(run.config)
+    examples = dataset.catalogue_examples(seed=config.seed) + dataset.conversation_examples()
+    files = dataset.training_set_write(examples=examples, tokenizer=load_tokenizer(config.base_model),
+                                       directory=run_directory(run) / "dataset",
+                                       fraction=config.validation_fraction, seed=config.seed)
+    TrainingRun.objects.filter(pk=run.pk).update(dataset_path=str(files.train.parent), counts=files.counts)
+    return files
+
+
+class _Progress:
+    """Writes each optimizer step to the run row and says whether to go on (no cancel requested)."""
+
+    def __init__(self, run: TrainingRun) -> None:
+        self.run = run
+        self.history: list[list[float]] = []
+
+    def __call__(self, report: StepReport) -> bool:
+        self.history.append([report.step, round(report.loss, 4)])
+        if len(self.history) > CHART_POINTS:
+            self.history = self.history[:-1:2] + self.history[-1:]
+        TrainingRun.objects.filter(pk=self.run.pk).update(
+            step=report.step, total_steps=report.total_steps, loss=report.loss,
+            eta_seconds=report.eta_seconds, loss_history=self.history)
+        if report.step == 1 or report.step == report.total_steps or report.step % 10 == 0:
+            _log(self.run, f"step {report.step}/{report.total_steps} loss {report.loss:.4f} "
+                           f"lr {report.learning_rate:.2e}")
+        return not TrainingRun.objects.filter(pk=self.run.pk, cancel_requested=True).exists()
+
+
+def _finish(run: TrainingRun, status: str, **fields) -> TrainingRun:
+    TrainingRun.objects.filter(pk=run.pk).update(status=status, finished_at=timezone.now(), eta_seconds=None,
+                                                 **fields)
+    run.refresh_from_db()
+    return run
+
+
+def _train_and_version(run: TrainingRun, config: TrainingConfig) -> ModelVersion:
+    from training.evaluation import evaluate
+    from training.trainer import encode, load_for_training, merge_export, padding_id, save_adapter, train
+
+    files = training_set_build(run_id=run.pk)
+    run.refresh_from_db()
+    _log(run, f"dataset: {files.counts['train']} training and {files.counts['validation']} validation examples")
+    _log(run, f"loading {config.base_model or 'the packaged SmolLM2-135M-Instruct'} "
+              f"({'4-bit NF4, double quantisation' if config.load_in_4bit else 'full precision'}) on {config.device}")
+    model, tokenizer = load_for_training(config)
+    validation = dataset.read_jsonl(files.validation)
+    items = encode(dataset.read_jsonl(files.train), tokenizer, config.max_seq_length)
+    before = evaluate(model, tokenizer, validation, config)
+    TrainingRun.objects.filter(pk=run.pk).update(metrics={"before": before})
+    _log(run, f"before: validation loss {before['validation_loss']}, grounded {before['grounded']['rate']}")
+    result = train(model, items, config=config, pad_id=padding_id(tokenizer), on_step=_Progress(run))
+    after = evaluate(model, tokenizer, validation, config)
+    metrics = {"before": before, "after": after,
+               "training": {"steps": result.steps, "examples_seen": result.examples_seen,
+                            "seconds": round(result.seconds, 1), "samples_per_second":
+                                round(result.samples_per_second, 3), "first_loss": result.first_loss,
+                            "last_loss": result.last_loss}}
+    TrainingRun.objects.filter(pk=run.pk).update(metrics=metrics)
+    _log(run, f"after: validation loss {after['validation_loss']}, grounded {after['grounded']['rate']}")
+    adapter = save_adapter(model, tokenizer, run_directory(run) / "adapter")
+    del model
+    gc.collect()
+    merged = merge_export(base_model=config.base_model, adapter=adapter,
+                          directory=run_directory(run) / "merged") if config.merge else None
+    return model_version_create(run=run, adapter=adapter, merged=merged, metrics=metrics)
+
+
+def training_run_execute(*, run_id: int) -> TrainingRun:
+    """Build the dataset, evaluate, train, evaluate again, save the adapter and add a READY version."""
+    from training.trainer import TrainingCancelled
+
+    if not TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.PENDING).update(
+            status=TrainingRun.Status.RUNNING, started_at=timezone.now()):
+        return TrainingRun.objects.get(pk=run_id)  # cancelled before it started, or already taken
+    run = TrainingRun.objects.get(pk=run_id)
+    _log(run, "started")
+    try:
+        version = _train_and_version(run, TrainingConfig.from_dict(run.config))
+    except TrainingCancelled as stop:
+        _log(run, str(stop))
+        return _finish(run, TrainingRun.Status.CANCELLED)
+    except Exception as error:  # noqa: BLE001 - whatever broke, the row must say why
+        logger.exception("training run %s failed", run.pk)
+        _log(run, "failed:\n" + traceback.format_exc())
+        return _finish(run, TrainingRun.Status.FAILED, error=f"{type(error).__name__}: {error}")
+    finally:
+        gc.collect()
+    _log(run, f"created model version {version}")
+    return _finish(run, TrainingRun.Status.SUCCEEDED)
+
+
+def model_version_create(*, run: TrainingRun, adapter: Path, merged: Path | None, metrics: dict) -> ModelVersion:
+    with transaction.atomic():
+        number = (ModelVersion.objects.select_for_update().aggregate(top=Max("number"))["top"] or 0) + 1
+        version = ModelVersion(number=number, base_model=run.config.get("base_model", ""), adapter_path=str(adapter),
+                               merged_path=str(merged or ""), training_run=run, training_config=run.config,
+                               metrics=metrics)
+        version.full_clean()
+        version.save()
+    return version
+
+
+def _forget_serving() -> None:
+    model_version_serving_forget()
+    transaction.on_commit(model_version_serving_forget)
+
+
+def model_version_promote(*, version_id: int) -> ModelVersion:
+    """Make this version write the chat's replies; the one it replaces is remembered for rollback."""
+    with transaction.atomic():
+        version = ModelVersion.objects.select_for_update().get(pk=version_id)
+        current = ModelVersion.objects.select_for_update().filter(status=ModelVersion.Status.ACTIVE).first()
+        if current == version:
+            return version
+        if not (Path(version.adapter_path) / "adapter_config.json").is_file():
+            raise VersionError(f"{version}: no adapter at {version.adapter_path}")
+        if current is not None:
+            current.status = ModelVersion.Status.RETIRED
+            current.save(update_fields=["status"])
+        version.previous = current
+        version.status = ModelVersion.Status.ACTIVE
+        version.promoted_at = timezone.now()
+        version.save(update_fields=["previous", "status", "promoted_at"])
+    _forget_serving()
+    return version
+
+
+def model_version_rollback() -> ModelVersion | None:
+    """Return to what served before the active version: the previous version, or the base model (None)."""
+    with transaction.atomic():
+        current = ModelVersion.objects.select_for_update().filter(status=ModelVersion.Status.ACTIVE).first()
+        if current is None:
+            raise VersionError("no version is promoted: the base model already serves")
+        previous = current.previous
+        current.status = ModelVersion.Status.RETIRED
+        current.save(update_fields=["status"])
+        if previous is not None:
+            previous.status = ModelVersion.Status.ACTIVE
+            previous.promoted_at = timezone.now()
+            previous.save(update_fields=["status", "promoted_at"])
+    _forget_serving()
+    return previous
+
+
+def model_version_evaluate(*, version_id: int) -> ModelVersion:
+    """Measure a version again on its run's held-out set (e.g. with more grounded samples)."""
+    from chatbot.llm.transformers_backend import load_model
+    from training.evaluation import evaluate
+
+    version = ModelVersion.objects.select_related("training_run").get(pk=version_id)
+    if version.training_run is None or not version.training_run.dataset_path:
+        raise VersionError(f"{version}: its training run and dataset are gone")
+    config = TrainingConfig.from_dict(version.training_config)
+    model, tokenizer = load_model(version.base_model, version.adapter_path, config.load_in_4bit, config.device)
+    validation = dataset.read_jsonl(Path(version.training_run.dataset_path) / "validation.jsonl")
+    version.metrics = {**version.metrics, "evaluation": {**evaluate(model, tokenizer, validation, config),
+                                                         "at": timezone.now().isoformat()}}
+    version.save(update_fields=["metrics"])
+    return version

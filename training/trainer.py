@@ -1,0 +1,214 @@
+"""QLoRA fine-tuning: the base model in 4-bit NF4 (bitsandbytes) with LoRA adapters trained on top.
+
+An own loop rather than transformers.Trainer: it is short, has no hidden state, reports every optimizer
+step to its caller (who writes progress to the TrainingRun and may stop the run between steps), and
+learns only the assistant's answer (prompt tokens are masked out of the loss).
+"""
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from django.conf import settings
+from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_training
+from transformers import AutoTokenizer, PreTrainedTokenizerBase, get_cosine_schedule_with_warmup
+
+from chatbot.llm.transformers_backend import load_model, smollm2_checkpoint
+from training.config import TrainingConfig
+
+IGNORE = -100  # label positions the loss skips: the prompt and the padding
+MAX_GRAD_NORM = 1.0
+
+
+class TrainingCancelled(Exception):
+    """The run was asked to stop; raised between optimizer steps."""
+
+
+@dataclass(frozen=True)
+class Encoded:
+    input_ids: list[int]
+    labels: list[int]
+
+
+@dataclass(frozen=True)
+class StepReport:
+    step: int
+    total_steps: int
+    loss: float
+    learning_rate: float
+    elapsed: float
+
+    @property
+    def eta_seconds(self) -> int:
+        return round(self.elapsed / self.step * (self.total_steps - self.step))
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    steps: int
+    examples_seen: int
+    seconds: float
+    first_loss: float
+    last_loss: float
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.examples_seen / self.seconds if self.seconds else 0.0
+
+
+def base_source(base_model: str) -> str:
+    """Where the base weights come from: the packaged SmolLM2 (converted once) when none is named."""
+    return base_model or str(smollm2_checkpoint(settings.LLM_CACHE_DIR))
+
+
+def load_tokenizer(base_model: str) -> PreTrainedTokenizerBase:
+    return AutoTokenizer.from_pretrained(base_source(base_model))
+
+
+def padding_id(tokenizer: PreTrainedTokenizerBase) -> int:
+    """Padding is masked out of attention and loss, so any id works; Llama tokenizers have none."""
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+
+def load_for_training(config: TrainingConfig) -> tuple[PeftModel, PreTrainedTokenizerBase]:
+    """The base model (4-bit NF4 with double quantisation unless turned off) with fresh LoRA adapters.
+
+    LoRA's B matrices start at zero, so until the first step the model answers exactly like the base.
+    """
+    try:
+        model, _ = load_model(config.base_model, "", config.load_in_4bit, config.device)
+    except (ImportError, RuntimeError, ValueError) as error:
+        if not config.load_in_4bit:
+            raise
+        raise RuntimeError(f"4-bit loading through bitsandbytes failed on {config.device!r} ({error}); "
+                           "set TRAINING_LOAD_IN_4BIT=0 to train on full-precision weights") from error
+    checkpointing = {"use_reentrant": False}
+    if config.load_in_4bit:
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing,
+                                                gradient_checkpointing_kwargs=checkpointing)
+    elif config.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=checkpointing)
+        model.enable_input_require_grads()
+    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                      target_modules=list(config.target_modules), bias="none", task_type="CAUSAL_LM")
+    return get_peft_model(model, lora), load_tokenizer(config.base_model)
+
+
+def encode(rows: list[dict], tokenizer: PreTrainedTokenizerBase, max_length: int) -> list[Encoded]:
+    """Token ids with the prompt masked; cut at max_length, and left out when no answer token is left."""
+    encoded = []
+    for row in rows:
+        prompt = tokenizer(row["prompt"], add_special_tokens=False)["input_ids"]
+        completion = tokenizer(row["completion"], add_special_tokens=False)["input_ids"]
+        ids = (prompt + completion)[:max_length]
+        labels = ([IGNORE] * len(prompt) + completion)[:max_length]
+        if any(label != IGNORE for label in labels[1:]):
+            encoded.append(Encoded(ids, labels))
+    return encoded
+
+
+def collate(items: list[Encoded], pad_id: int, device: str) -> dict[str, torch.Tensor]:
+    width = max(len(item.input_ids) for item in items)
+    ids = torch.full((len(items), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(items), width), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(items), width), dtype=torch.long)
+    for row, item in enumerate(items):
+        ids[row, : len(item.input_ids)] = torch.tensor(item.input_ids)
+        labels[row, : len(item.labels)] = torch.tensor(item.labels)
+        mask[row, : len(item.input_ids)] = 1
+    return {"input_ids": ids.to(device), "labels": labels.to(device), "attention_mask": mask.to(device)}
+
+
+def _answer_tokens(batch: dict[str, torch.Tensor]) -> int:
+    return int((batch["labels"][:, 1:] != IGNORE).sum())
+
+
+@torch.no_grad()
+def mean_loss(model, items: list[Encoded], *, pad_id: int, batch_size: int, device: str) -> float:
+    """Loss per answer token over the items (what perplexity is taken from)."""
+    model.eval()
+    total, tokens = 0.0, 0
+    for start in range(0, len(items), batch_size):
+        batch = collate(items[start : start + batch_size], pad_id, device)
+        count = _answer_tokens(batch)
+        total += model(**batch).loss.item() * count
+        tokens += count
+    return total / tokens if tokens else math.nan
+
+
+def total_steps(examples: int, config: TrainingConfig) -> int:
+    per_epoch = math.ceil(examples / (config.batch_size * config.grad_accumulation))
+    return config.max_steps or per_epoch * config.epochs
+
+
+def _micro_batches(items: list[Encoded], batch_size: int, seed: int) -> Iterator[list[Encoded]]:
+    """Shuffled batches, epoch after epoch, for as long as the loop asks."""
+    rng = random.Random(seed)
+    while True:
+        order = list(items)
+        rng.shuffle(order)
+        for start in range(0, len(order), batch_size):
+            yield order[start : start + batch_size]
+
+
+def train(model: PeftModel, items: list[Encoded], *, config: TrainingConfig, pad_id: int,
+          on_step: Callable[[StepReport], bool]) -> TrainResult:
+    """Run the optimizer for total_steps; `on_step` gets every step and returns False to stop the run."""
+    if not items:
+        raise ValueError("the training set is empty: import a catalogue first")
+    torch.manual_seed(config.seed)
+    steps = total_steps(len(items), config)
+    trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.0)
+    schedule = get_cosine_schedule_with_warmup(optimizer, min(config.warmup_steps, steps - 1), steps)
+    batches = _micro_batches(items, config.batch_size, config.seed)
+    started, seen, first_loss, loss = time.perf_counter(), 0, math.nan, math.nan
+    model.train()
+    for step in range(1, steps + 1):
+        total, tokens = 0.0, 0
+        micro = [collate(next(batches), pad_id, config.device) for _ in range(config.grad_accumulation)]
+        all_tokens = sum(_answer_tokens(batch) for batch in micro)
+        for batch in micro:  # weighted by answer tokens, so accumulation equals one big batch
+            count = _answer_tokens(batch)
+            step_loss = model(**batch).loss
+            (step_loss * count / all_tokens).backward()
+            total += step_loss.item() * count
+            tokens += count
+            seen += batch["input_ids"].shape[0]
+        torch.nn.utils.clip_grad_norm_(trainable, MAX_GRAD_NORM)
+        optimizer.step()
+        learning_rate = schedule.get_last_lr()[0]
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        loss = total / tokens
+        first_loss = loss if step == 1 else first_loss
+        report = StepReport(step=step, total_steps=steps, loss=loss, learning_rate=learning_rate,
+                            elapsed=time.perf_counter() - started)
+        if not on_step(report):
+            raise TrainingCancelled(f"cancelled after step {step} of {steps}")
+    model.eval()
+    return TrainResult(steps=steps, examples_seen=seen, seconds=time.perf_counter() - started,
+                       first_loss=first_loss, last_loss=loss)
+
+
+def save_adapter(model: PeftModel, tokenizer: PreTrainedTokenizerBase, directory: Path) -> Path:
+    """The LoRA weights and the tokenizer, which is all a server needs next to the base model."""
+    directory.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+def merge_export(*, base_model: str, adapter: Path, directory: Path) -> Path:
+    """Base + adapter merged into one full-precision model folder (merge-and-unload), e.g. for vLLM."""
+    model, tokenizer = load_model(base_model, str(adapter), False, "cpu")
+    merged = model.merge_and_unload()
+    directory.mkdir(parents=True, exist_ok=True)
+    merged.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
