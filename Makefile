@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup browser run test migrate clean
+.PHONY: setup browser run test lint migrate clean
 
 setup: $(STAMP) browser
 
@@ -35,8 +35,14 @@ run: migrate
 	$(PY) manage.py prepare_model
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) marketplace.asgi:application
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest
+
+# ruff (format and lint) and mypy, configured in pyproject.toml; .pre-commit-config.yaml runs the same.
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf var/ .pytest_cache

@@ -1,4 +1,5 @@
 """Bench scaffolding: a scratch database and index, so benches never touch var/."""
+
 from __future__ import annotations
 
 import os

@@ -5,10 +5,12 @@ it is unsatisfied; offered quick replies, it picks one whose label shares words 
 otherwise it answers a specific question with the matching fact and a vague one with its vaguest fact
 left (category first). A turn is one set of cards shown.
 
-Usage: python bench/dialogue.py --catalog ../shared/datasets/amo-catalog.json --queries ../shared/datasets/dev-queries.json
+Usage: python bench/dialogue.py --catalog ../shared/datasets/amo-catalog.json
+                               --queries ../shared/datasets/dev-queries.json
        [--llm transformers|template] [--rewriter llm|rule] [--max-turns 5] [--policies shipped,baseline]
 --rewriter llm lets the language model merge follow-ups with the query (LLM_REWRITE); it needs --llm transformers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +29,11 @@ from common import REPO, SHARED, import_catalog, scratch_django
 
 POLICIES = {"shipped": "chatbot.dialogue.policy.decide", "baseline": "chatbot.dialogue.baseline.decide"}
 FACT_ORDER = ("category", "site", "feature", "other")  # vaguest first
-QUESTION_FACTS = {"site": ("site", "website"), "feature": ("do", "function", "feature", "mainly"),
-                  "category": ("kind", "category", "type")}
+QUESTION_FACTS = {
+    "site": ("site", "website"),
+    "feature": ("do", "function", "feature", "mainly"),
+    "category": ("kind", "category", "type"),
+}
 
 
 def content_words(text: str) -> set[str]:
@@ -96,8 +101,9 @@ async def run_case(url: str, case: dict, max_turns: int) -> int | None:
             if question is not None:
                 option = visitor.pick_option(question["options"])
                 if option is not None:
-                    await ws.send(json.dumps({"type": "answer", "question_id": question["question_id"],
-                                              "option": option["id"]}))
+                    await ws.send(
+                        json.dumps({"type": "answer", "question_id": question["question_id"], "option": option["id"]})
+                    )
                 else:
                     await ws.send(json.dumps({"type": "message", "text": visitor.answer(question["text"])}))
             else:
@@ -139,9 +145,13 @@ def serve(policy: str, env: dict) -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                               "marketplace.asgi:application"], cwd=REPO, env={**env, "CHAT_POLICY": policy},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "marketplace.asgi:application"],
+        cwd=REPO,
+        env={**env, "CHAT_POLICY": policy},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(240):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -171,21 +181,34 @@ def main() -> None:
     scratch_django()
     import_catalog(args.catalog)
     dev = json.loads(args.queries.read_text())
-    env = {**os.environ, "LLM_BACKEND": args.llm, "CHAT_RATE_LIMIT": "1000", "LLM_MAX_QUEUE": "8",
-           "LLM_REWRITE": "1" if args.rewriter == "llm" else "0"}
+    env = {
+        **os.environ,
+        "LLM_BACKEND": args.llm,
+        "CHAT_RATE_LIMIT": "1000",
+        "LLM_MAX_QUEUE": "8",
+        "LLM_REWRITE": "1" if args.rewriter == "llm" else "0",
+    }
     rewriter = "the language model" if args.rewriter == "llm" and args.llm != "template" else "the rule"
-    print(f"{len(dev['multi_turn'])} multi-turn cases, visitor gives up after {args.max_turns} turns, LLM {args.llm}, "
-          f"follow-ups merged by {rewriter}")
+    print(
+        f"{len(dev['multi_turn'])} multi-turn cases, visitor gives up after {args.max_turns} turns, LLM {args.llm}, "
+        f"follow-ups merged by {rewriter}"
+    )
     print(f"{'policy':<10}{'<=1':>7}{'<=2':>7}{'<=3':>7}{'<=5':>7}{'mean turns':>12}")
     shipped_extra = None
     for label, policy in ((label, POLICIES[label]) for label in args.policies.split(",")):
         server, url = serve(policy, env)
         try:
             found = [asyncio.run(run_case(url, case, args.max_turns)) for case in dev["multi_turn"]]
-            within = {n: sum(1 for turns in found if turns is not None and turns <= n) / len(found) for n in (1, 2, 3, 5)}
+            within = {
+                n: sum(1 for turns in found if turns is not None and turns <= n) / len(found) for n in (1, 2, 3, 5)
+            }
             mean = statistics.mean(turns if turns is not None else args.max_turns + 1 for turns in found)
-            print(f"{label:<10}" + "".join(f"{within[n]:>7.0%}" for n in (1, 2, 3, 5)) + f"{mean:>12.2f}"
-                  + ("  (not found counts as max+1)" if None in found else ""))
+            print(
+                f"{label:<10}"
+                + "".join(f"{within[n]:>7.0%}" for n in (1, 2, 3, 5))
+                + f"{mean:>12.2f}"
+                + ("  (not found counts as max+1)" if None in found else "")
+            )
             if label == "shipped":
                 hit5, first_card, first_token = asyncio.run(single_turn(url, dev["single_turn"]))
                 shipped_extra = (hit5, first_card, first_token)

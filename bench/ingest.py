@@ -4,6 +4,7 @@ repeat import) and HTML parse throughput in pages per second.
 Usage: python bench/ingest.py [--catalog ../shared/datasets/amo-catalog.json] [--pages DIR_OR_FILE ...]
 Runs against a scratch database and index, never var/.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,18 +46,24 @@ def main() -> None:
         start = time.perf_counter()
         run = import_catalog(args.catalog, index=False)  # time the database part alone
         first = time.perf_counter() - start
-        print(f"import {args.catalog.name} (database): {first:.2f} s for {run.created} add-ons "
-              f"({run.created / first:.0f} add-ons/s), skipped {run.skipped}")
+        print(
+            f"import {args.catalog.name} (database): {first:.2f} s for {run.created} add-ons "
+            f"({run.created / first:.0f} add-ons/s), skipped {run.skipped}"
+        )
         start = time.perf_counter()
         report = index_sync()
         embed = time.perf_counter() - start
-        print(f"index sync (embedding {report.embedded}): {embed:.2f} s ({report.embedded / embed:.0f} add-ons/s); "
-              f"import with index, as `import_catalog` runs it embedded: {first + embed:.2f} s")
+        print(
+            f"index sync (embedding {report.embedded}): {embed:.2f} s ({report.embedded / embed:.0f} add-ons/s); "
+            f"import with index, as `import_catalog` runs it embedded: {first + embed:.2f} s"
+        )
         start = time.perf_counter()
         run = import_catalog(args.catalog, index=False)
         repeat = time.perf_counter() - start
-        print(f"re-import (nothing changed): {repeat:.2f} s, unchanged {run.unchanged}, changed "
-              f"{run.created + run.updated + run.deactivated} (ratio to first import: {repeat / first:.2f})")
+        print(
+            f"re-import (nothing changed): {repeat:.2f} s, unchanged {run.unchanged}, changed "
+            f"{run.created + run.updated + run.deactivated} (ratio to first import: {repeat / first:.2f})"
+        )
     else:
         print(f"import: skipped, {args.catalog} not found")
 

@@ -5,6 +5,7 @@ Usage: python bench/latency.py [--catalog ../shared/datasets/amo-catalog.json] [
 The 10x variants copy each add-on nine times with a suffixed slug and reuse its embedding plus a little
 noise, so the figure shows how search cost grows with size, not embedding cost (printed at 1x).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,9 +46,13 @@ def over_http(queries: list[str], scratch: Path) -> list[float]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.settings"}
-    server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                               "marketplace.asgi:application"], cwd=REPO, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "marketplace.asgi:application"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/api/recommend"
     try:
         with httpx.Client(timeout=60) as client:
@@ -72,8 +77,8 @@ def grow_tenfold() -> float:
     """Nine synthetic variants of every add-on, in the database and the index; returns seconds to insert."""
     import numpy as np
 
-    from retrieval.store import vector_store
     from marketplace.models import Addon
+    from retrieval.store import vector_store
 
     store = vector_store()
     collection = store._collection
@@ -94,8 +99,12 @@ def grow_tenfold() -> float:
         ids = [f"{slug}--v{copy}" for slug in base["ids"]]
         metadatas = [{**meta, "slug": f"{meta['slug']}--v{copy}"} for meta in base["metadatas"]]
         for at in range(0, len(ids), 2000):
-            collection.add(ids=ids[at:at + 2000], embeddings=vectors[at:at + 2000].tolist(),
-                           metadatas=metadatas[at:at + 2000], documents=base["documents"][at:at + 2000])
+            collection.add(
+                ids=ids[at : at + 2000],
+                embeddings=vectors[at : at + 2000].tolist(),
+                metadatas=metadatas[at : at + 2000],
+                documents=base["documents"][at : at + 2000],
+            )
     return time.perf_counter() - start
 
 
@@ -106,8 +115,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     scratch = scratch_django()
-    from retrieval.sync import index_sync
     from marketplace.models import Addon
+    from retrieval.sync import index_sync
 
     import_catalog(args.catalog, index=False)
     start = time.perf_counter()
@@ -123,8 +132,10 @@ def main() -> None:
     for label, (local, http) in (("1x", one_x), ("10x", ten_x)):
         print(f"{label:>4} in-process recommend: {percentiles(local)}")
         print(f"{label:>4} over HTTP /api/recommend: {percentiles(http)}")
-    print(f"growth 10x/1x (p50): in-process {statistics.median(ten_x[0]) / statistics.median(one_x[0]):.2f}x, "
-          f"HTTP {statistics.median(ten_x[1]) / statistics.median(one_x[1]):.2f}x")
+    print(
+        f"growth 10x/1x (p50): in-process {statistics.median(ten_x[0]) / statistics.median(one_x[0]):.2f}x, "
+        f"HTTP {statistics.median(ten_x[1]) / statistics.median(one_x[1]):.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ for a spread of requests, and every reply, so a prompt change can be judged on w
 The conversion is timed into a scratch folder, removed afterwards; the rest loads from LLM_CACHE_DIR
 (converting once if it is empty). Other work on the machine skews every figure: the load average is printed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,13 +49,33 @@ REQUEST = ReplyRequest(
     kind="recommend",
     need="block ads and trackers on youtube",
     cards=(
-        CardFact("ublock-origin", "uBlock Origin", "Finally, an efficient wide-spectrum content blocker. "
-                 "Easy on CPU and memory.", ("Privacy & Security",), 4.8, 9_800_000, 'Matched tags: "ads"'),
-        CardFact("ghostery", "Ghostery Tracker & Ad Blocker", "Ghostery is a powerful privacy extension that "
-                 "blocks ads and stops trackers.", ("Privacy & Security",), 4.6, 1_500_000,
-                 'Matched description: "ads", "trackers"'),
-        CardFact("enhancer-for-youtube", "Enhancer for YouTube", "Tons of features to improve your user "
-                 "experience on YouTube.", ("Photos, Music & Videos",), 4.7, 700_000, 'Matched name: "youtube"'),
+        CardFact(
+            "ublock-origin",
+            "uBlock Origin",
+            "Finally, an efficient wide-spectrum content blocker. Easy on CPU and memory.",
+            ("Privacy & Security",),
+            4.8,
+            9_800_000,
+            'Matched tags: "ads"',
+        ),
+        CardFact(
+            "ghostery",
+            "Ghostery Tracker & Ad Blocker",
+            "Ghostery is a powerful privacy extension that blocks ads and stops trackers.",
+            ("Privacy & Security",),
+            4.6,
+            1_500_000,
+            'Matched description: "ads", "trackers"',
+        ),
+        CardFact(
+            "enhancer-for-youtube",
+            "Enhancer for YouTube",
+            "Tons of features to improve your user experience on YouTube.",
+            ("Photos, Music & Videos",),
+            4.7,
+            700_000,
+            'Matched name: "youtube"',
+        ),
     ),
 )
 
@@ -66,32 +87,103 @@ def _card(slug: str, name: str, summary: str, category: str, rating: float, user
 # A spread of needs and cards written for this bench (not from any evaluation set), one per reply kind.
 GUARD_REQUESTS = (
     REQUEST,
-    ReplyRequest(kind="recommend", need="translate a page into spanish", cards=(
-        _card("simple-translate", "Simple Translate", "Quickly translate selected or typed text on web pages.",
-              "Language Support", 4.5, 200_000, 'Matched name: "translate"'),
-        _card("to-google-translate", "To Google Translate", "Translate or listen to the selected text with Google "
-              "Translate.", "Language Support", 4.4, 300_000, "Close in meaning to your request"),
-    )),
-    ReplyRequest(kind="recommend", need="save tabs for later", cards=(
-        _card("tab-session-manager", "Tab Session Manager", "Save and restore the state of windows and tabs.",
-              "Tabs", 4.6, 150_000, 'Matched description: "save", "tabs"'),
-        _card("onetab", "OneTab", "Convert your tabs into a list to save memory.", "Tabs", 4.3, 250_000,
-              'Matched description: "tabs"'),
-        _card("toby", "Toby", "Organise tabs into collections you can open later.", "Tabs", 4.1, 40_000,
-              "Close in meaning to your request"),
-    )),
-    ReplyRequest(kind="more", need="dark mode for every website", cards=(
-        _card("darkreader", "Dark Reader", "Dark mode for every website. Take care of your eyes.", "Appearance",
-              4.5, 1_200_000, 'Matched description: "dark mode"'),
-        _card("midnight-lizard", "Midnight Lizard", "Color schemes, dark themes and night mode for any page.",
-              "Appearance", 4.2, 30_000, "Close in meaning to your request"),
-    )),
-    ReplyRequest(kind="recommend", need="download videos", cards=(
-        _card("video-downloadhelper", "Video DownloadHelper", "Download videos from the web.", "Download Management",
-              4.2, 900_000, 'Matched name: "video", "download"'),
-    )),
-    ReplyRequest(kind="question", need="something for my email", cards=(),
-                 question="Which site should it work on?"),
+    ReplyRequest(
+        kind="recommend",
+        need="translate a page into spanish",
+        cards=(
+            _card(
+                "simple-translate",
+                "Simple Translate",
+                "Quickly translate selected or typed text on web pages.",
+                "Language Support",
+                4.5,
+                200_000,
+                'Matched name: "translate"',
+            ),
+            _card(
+                "to-google-translate",
+                "To Google Translate",
+                "Translate or listen to the selected text with Google Translate.",
+                "Language Support",
+                4.4,
+                300_000,
+                "Close in meaning to your request",
+            ),
+        ),
+    ),
+    ReplyRequest(
+        kind="recommend",
+        need="save tabs for later",
+        cards=(
+            _card(
+                "tab-session-manager",
+                "Tab Session Manager",
+                "Save and restore the state of windows and tabs.",
+                "Tabs",
+                4.6,
+                150_000,
+                'Matched description: "save", "tabs"',
+            ),
+            _card(
+                "onetab",
+                "OneTab",
+                "Convert your tabs into a list to save memory.",
+                "Tabs",
+                4.3,
+                250_000,
+                'Matched description: "tabs"',
+            ),
+            _card(
+                "toby",
+                "Toby",
+                "Organise tabs into collections you can open later.",
+                "Tabs",
+                4.1,
+                40_000,
+                "Close in meaning to your request",
+            ),
+        ),
+    ),
+    ReplyRequest(
+        kind="more",
+        need="dark mode for every website",
+        cards=(
+            _card(
+                "darkreader",
+                "Dark Reader",
+                "Dark mode for every website. Take care of your eyes.",
+                "Appearance",
+                4.5,
+                1_200_000,
+                'Matched description: "dark mode"',
+            ),
+            _card(
+                "midnight-lizard",
+                "Midnight Lizard",
+                "Color schemes, dark themes and night mode for any page.",
+                "Appearance",
+                4.2,
+                30_000,
+                "Close in meaning to your request",
+            ),
+        ),
+    ),
+    ReplyRequest(
+        kind="recommend",
+        need="download videos",
+        cards=(
+            _card(
+                "video-downloadhelper",
+                "Video DownloadHelper",
+                "Download videos from the web.",
+                "Download Management",
+                4.2,
+                900_000,
+                'Matched name: "video", "download"',
+            ),
+        ),
+    ),
+    ReplyRequest(kind="question", need="something for my email", cards=(), question="Which site should it work on?"),
     ReplyRequest(kind="thanks", need="password manager", cards=()),
     ReplyRequest(kind="empty", need="knitting pattern calculator", cards=()),
 )
@@ -112,8 +204,10 @@ def guard_pass() -> None:
         print(f"[{request.kind}] model: {raw.strip()!r}\n    sent ({final.backend}): {final.full_text!r}")
     total = len(requests)
     print(f"LLM_REPLY_KINDS {','.join(settings.LLM_REPLY_KINDS)}: {total} of {len(GUARD_REQUESTS)} requests")
-    print(f"replies written by the model after the guard: {passed} of {total} ({passed / total:.0%}); "
-          f"passed whole: {kept} of {total}")
+    print(
+        f"replies written by the model after the guard: {passed} of {total} ({passed / total:.0%}); "
+        f"passed whole: {kept} of {total}"
+    )
 
 
 def seconds(since: float) -> str:
@@ -136,8 +230,9 @@ def loads() -> None:
 def throughput(repeats: int) -> None:
     """Prefill and decode speed per torch thread count: on a shared 2-core machine one thread can beat two."""
     model, tokenizer = load_model("", "", False, "cpu")
-    inputs = tokenizer.apply_chat_template(build_messages(REQUEST), add_generation_prompt=True,
-                                           return_tensors="pt", return_dict=True)
+    inputs = tokenizer.apply_chat_template(
+        build_messages(REQUEST), add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )
     prompt_tokens = inputs["input_ids"].shape[1]
     new_tokens = 32
     default_threads = torch.get_num_threads()
@@ -152,12 +247,19 @@ def throughput(repeats: int) -> None:
                 model(**inputs, logits_to_keep=1)  # as generate() prefills: logits for the last position only
                 prefill.append(time.perf_counter() - started)
                 started = time.perf_counter()
-                model.generate(**inputs, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
-                               pad_token_id=tokenizer.eos_token_id)
+                model.generate(
+                    **inputs,
+                    max_new_tokens=new_tokens,
+                    min_new_tokens=new_tokens,
+                    do_sample=False,
+                    pad_token_id=tokenizer.eos_token_id,
+                )
                 total.append(time.perf_counter() - started)
         prefill_s, total_s = statistics.median(prefill), statistics.median(total)
-        print(f"torch threads {threads}: prefill {prompt_tokens / prefill_s:.0f} tokens/s ({prefill_s * 1000:.0f} ms), "
-              f"decode {new_tokens / (total_s - prefill_s):.1f} tokens/s (load average {os.getloadavg()[0]:.1f})")
+        print(
+            f"torch threads {threads}: prefill {prompt_tokens / prefill_s:.0f} tokens/s ({prefill_s * 1000:.0f} ms), "
+            f"decode {new_tokens / (total_s - prefill_s):.1f} tokens/s (load average {os.getloadavg()[0]:.1f})"
+        )
     torch.set_num_threads(default_threads)
 
 
@@ -180,16 +282,22 @@ def first_tokens(repeats: int) -> None:
     print(f"with {torch.get_num_threads()} torch threads, median of {repeats}:")
     print(f"time to first token, backend:                      {statistics.median(backend_ms):.0f} ms")
     print(f"time to first guarded sentence, runner:            {statistics.median(runner_ms):.0f} ms")
-    print(f"whole reply (temperature {params.temperature}, max {params.max_new_tokens} tokens): "
-          f"{statistics.median(totals):.0f} ms")
+    print(
+        f"whole reply (temperature {params.temperature}, max {params.max_new_tokens} tokens): "
+        f"{statistics.median(totals):.0f} ms"
+    )
     print(f"template fallbacks (guard dropped everything): {fell_back} of {repeats}; last reply: {text!r}")
 
 
 CATALOGUE_SAMPLE = ["AdBlock Plus", "Dark Reader", "Privacy Badger", "Google Translate", "Honey", "Grammarly"]
 
 
-async def _runner_reply(backend: TransformersBackend, params: GenerationParams, request: ReplyRequest = REQUEST,
-                        names: list[str] | None = None):
+async def _runner_reply(
+    backend: TransformersBackend,
+    params: GenerationParams,
+    request: ReplyRequest = REQUEST,
+    names: list[str] | None = None,
+):
     names = names or [card.name for card in REQUEST.cards] + CATALOGUE_SAMPLE
     async for event in stream_reply(request, params, catalogue_names=names, backend=backend):
         if event.final:

@@ -3,8 +3,10 @@ the shipped hybrid, side by side in one run, then the hybrid's nDCG@5 margin ove
 with a paired bootstrap interval: on a few dozen needs, one need more or less moves the mean by
 points, and the interval says how far the margin can be trusted.
 
-Usage: python bench/quality.py --catalog ../shared/datasets/amo-catalog.json --queries ../shared/datasets/dev-queries.json
+Usage: python bench/quality.py --catalog ../shared/datasets/amo-catalog.json
+                              --queries ../shared/datasets/dev-queries.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,15 +76,19 @@ def main() -> None:
                 totals[name] += value
             per_need.setdefault(label, []).append(scores["nDCG@5"])
             if args.verbose and label.startswith("hybrid"):
-                marks = [f"{slug}{'**' if case['relevant'].get(slug) == 2 else '*' if slug in case['relevant'] else ''}"
-                         for slug in ranked[:5]]
+                marks = [
+                    f"{slug}{'**' if case['relevant'].get(slug) == 2 else '*' if slug in case['relevant'] else ''}"
+                    for slug in ranked[:5]
+                ]
                 print(f"  {case['id']}: {' '.join(marks)}")
         print(f"{label:<20}" + "".join(f"{totals[name] / len(cases):>9.3f}" for name in names))
     baseline = max(["BM25 only", "dense only"], key=lambda label: sum(per_need[label]))
-    differences = [ours - theirs for ours, theirs in zip(per_need["hybrid (shipped)"], per_need[baseline])]
+    differences = [ours - theirs for ours, theirs in zip(per_need["hybrid (shipped)"], per_need[baseline], strict=True)]
     low, high = bootstrap_interval(differences)
-    print(f"hybrid nDCG@5 minus {baseline}: {sum(differences) / len(differences):+.3f} "
-          f"(95% paired bootstrap interval {low:+.3f} to {high:+.3f})")
+    print(
+        f"hybrid nDCG@5 minus {baseline}: {sum(differences) / len(differences):+.3f} "
+        f"(95% paired bootstrap interval {low:+.3f} to {high:+.3f})"
+    )
 
 
 if __name__ == "__main__":

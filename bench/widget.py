@@ -8,6 +8,7 @@ browser, websocket and widget add to.
 
 Usage: python bench/widget.py [--runs 10] [--llm template|transformers]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,9 +20,18 @@ from common import REPO, scratch_django
 from dialogue import pct, serve
 
 WIDGET = REPO / "static" / "chatbot" / "widget.js"
-NEEDS = ["dark mode for every website", "block ads on video sites", "save articles to read later",
-         "translate a whole page", "take a screenshot of the full page", "check my spelling while I type",
-         "download images from a page", "keep my tabs organised", "see prices going down", "a password manager"]
+NEEDS = [
+    "dark mode for every website",
+    "block ads on video sites",
+    "save articles to read later",
+    "translate a whole page",
+    "take a screenshot of the full page",
+    "check my spelling while I type",
+    "download images from a page",
+    "keep my tabs organised",
+    "see prices going down",
+    "a password manager",
+]
 BUBBLE_CLOCK = """
 (() => {
   const tick = () => {
@@ -40,7 +50,9 @@ SEND_AND_TIME = """need => new Promise(done => {
   const started = performance.now();
   new MutationObserver((_, observer) => {
     if (firstCard === null && root.querySelector('.card')) firstCard = performance.now() - started;
-    if (firstCard !== null && !root.querySelector('.typing')) { observer.disconnect(); done([firstCard, performance.now() - started]); }
+    if (firstCard !== null && !root.querySelector('.typing')) {
+      observer.disconnect(); done([firstCard, performance.now() - started]);
+    }
   }).observe(log, {childList: true, subtree: true});
   root.querySelector('textarea').value = need;
   root.querySelector('form').requestSubmit();
@@ -57,7 +69,13 @@ def browse(url: str, runs: int) -> dict[str, list[float]]:
 
     from tests.browser.conftest import LAUNCH_ARGS, chromium_path
 
-    samples: dict[str, list[float]] = {"domcontentloaded": [], "load": [], "bubble": [], "first card": [], "turn done": []}
+    samples: dict[str, list[float]] = {
+        "domcontentloaded": [],
+        "load": [],
+        "bubble": [],
+        "first card": [],
+        "turn done": [],
+    }
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
         for run in range(runs + 1):  # the first run warms the server up and is not counted
@@ -73,7 +91,7 @@ def browse(url: str, runs: int) -> dict[str, list[float]]:
             first_card, done = page.evaluate(SEND_AND_TIME, NEEDS[run % len(NEEDS)])
             context.close()
             if run:
-                for key, value in zip(samples, [*timing, first_card, done]):
+                for key, value in zip(samples, [*timing, first_card, done], strict=True):
                     samples[key].append(value / 1000)
         browser.close()
     return samples
@@ -101,12 +119,16 @@ def main() -> None:
     print(f"storefront in chromium, {args.runs} fresh profiles, LLM {args.llm}; from navigation start:")
     for key in ("domcontentloaded", "load", "bubble"):
         print(f"  {key + ' visible' if key == 'bubble' else key:<18} {pct(samples[key])}")
-    bubble_after_load = [b - l for b, l in zip(samples["bubble"], samples["load"])]
+    bubble_after_load = [bubble - load for bubble, load in zip(samples["bubble"], samples["load"], strict=True)]
     print(f"  bubble after load  median {statistics.median(bubble_after_load) * 1000:+.0f} ms")
     from chatbot.models import Message
 
-    server_side = [ms / 1000 for ms in Message.objects.filter(first_card_ms__isnull=False)
-                   .order_by("created_at").values_list("first_card_ms", flat=True)][1:]  # without the warm-up
+    server_side = [
+        ms / 1000
+        for ms in Message.objects.filter(first_card_ms__isnull=False)
+        .order_by("created_at")
+        .values_list("first_card_ms", flat=True)
+    ][1:]  # without the warm-up
     print("from sending a message (connected, new conversation):")
     for key in ("first card", "turn done"):
         print(f"  {key:<18} {pct(samples[key])}")

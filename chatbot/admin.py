@@ -1,4 +1,5 @@
 """Conversations in admin: what visitors asked, what they were shown, how it went."""
+
 from __future__ import annotations
 
 from django.contrib import admin
@@ -12,8 +13,20 @@ class MessageInline(admin.TabularInline):
     model = Message
     extra = 0
     can_delete = False
-    fields = ["turn", "role", "kind", "text", "cards_shown", "question", "feedback", "first_card_ms",
-              "first_token_ms", "total_ms", "generation", "created_at"]
+    fields = (
+        "turn",
+        "role",
+        "kind",
+        "text",
+        "cards_shown",
+        "question",
+        "feedback",
+        "first_card_ms",
+        "first_token_ms",
+        "total_ms",
+        "generation",
+        "created_at",
+    )
     readonly_fields = fields
 
     @admin.display(description="Cards")
@@ -30,8 +43,16 @@ class ConversationAdmin(HistoryAdmin):
     list_filter = ["outcome", "created_at"]
     search_fields = ["session_id", "messages__text", "origin"]
     date_hierarchy = "created_at"
-    readonly_fields = ["session_id", "origin", "outcome", "state", "generation_params", "created_at", "updated_at",
-                       "exported_at"]
+    readonly_fields = [
+        "session_id",
+        "origin",
+        "outcome",
+        "state",
+        "generation_params",
+        "created_at",
+        "updated_at",
+        "exported_at",
+    ]
     inlines = [MessageInline]
 
     @admin.display(description="Messages")

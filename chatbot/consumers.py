@@ -1,4 +1,5 @@
 """The chat websocket: parse a frame, hand it to the turn service, send what it produces. Nothing else."""
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
         headers = dict(self.scope.get("headers", []))
         self.conversation, resumed = await database_sync_to_async(conversation_open)(
-            session_id=query.get("session", [""])[0], origin=headers.get(b"origin", b"").decode(errors="replace"),
+            session_id=query.get("session", [""])[0],
+            origin=headers.get(b"origin", b"").decode(errors="replace"),
         )
         self.limiter = SlidingWindowLimiter(limit=settings.CHAT_RATE_LIMIT, window=settings.CHAT_RATE_WINDOW)
         backend_warm_later()  # the model loads while the visitor types, not after they send

@@ -1,4 +1,5 @@
 """Conversations and their messages: every step of a chat, for admin, training data and analytics."""
+
 from __future__ import annotations
 
 import uuid

@@ -3,6 +3,7 @@
 Client frames are parsed into dialogue events (or a ProtocolError with a code the widget can show);
 server frames are built by the functions below. The README's protocol section documents the same.
 """
+
 from __future__ import annotations
 
 import json
@@ -127,8 +128,13 @@ def reply_frame(turn: int, text: str) -> dict:
 
 def question_frame(turn: int, question: dict) -> dict:
     """`question` is the dialogue's Question.payload(): its id, text and quick-reply options."""
-    return {"type": "question", "turn": turn, "question_id": question["id"], "text": question["text"],
-            "options": question["options"]}
+    return {
+        "type": "question",
+        "turn": turn,
+        "question_id": question["id"],
+        "text": question["text"],
+        "options": question["options"],
+    }
 
 
 def done_frame(turn: int) -> dict:

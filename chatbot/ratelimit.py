@@ -1,4 +1,5 @@
 """A sliding-window limit per websocket connection, so one client cannot flood the assistant."""
+
 from __future__ import annotations
 
 import time

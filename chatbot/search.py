@@ -1,4 +1,5 @@
 """The dialogue policy's view of retrieval: recommend() results as plain Candidates (no ORM objects)."""
+
 from __future__ import annotations
 
 from chatbot.dialogue.candidates import Candidate

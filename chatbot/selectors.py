@@ -1,9 +1,10 @@
 """Reads for the chat: a conversation's replayable history, its JSON export, cards for slugs."""
+
 from __future__ import annotations
 
-from retrieval.cards import addon_card
 from chatbot.models import Conversation
 from marketplace.models import Addon
+from retrieval.cards import addon_card
 
 
 def conversation_history(*, conversation: Conversation) -> list[dict]:
@@ -30,7 +31,9 @@ def conversation_as_json(*, conversation: Conversation) -> dict:
         "updated_at": conversation.updated_at.isoformat(),
         "messages": [
             {**item, "created_at": message.created_at.isoformat()}
-            for item, message in zip(conversation_history(conversation=conversation), conversation.messages.all())
+            for item, message in zip(
+                conversation_history(conversation=conversation), conversation.messages.all(), strict=True
+            )
         ],
     }
 
@@ -39,4 +42,3 @@ def cards_for(*, slugs: list[str], reasons: dict[str, str]) -> list[dict]:
     """Cards for active add-ons, in the order given; anything gone from the catalogue is left out."""
     addons = {a.slug: a for a in Addon.objects.filter(slug__in=slugs, is_active=True).prefetch_related("categories")}
     return [addon_card(addons[slug], reason=reasons.get(slug, "")) for slug in slugs if slug in addons]
-

@@ -1,4 +1,5 @@
 """Writes for conversations: open or resume one, record each step, export finished ones."""
+
 from __future__ import annotations
 
 import logging
@@ -32,14 +33,34 @@ def conversation_open(*, session_id: str = "", origin: str = "") -> tuple[Conver
     return conversation, False
 
 
-def message_record(*, conversation: Conversation, turn: int, role: str, kind: str, text: str = "",
-                   cards: list | None = None, question: dict | None = None, feedback: dict | None = None,
-                   generation: dict | None = None, first_card_ms: int | None = None,
-                   first_token_ms: int | None = None, total_ms: int | None = None) -> Message:
+def message_record(
+    *,
+    conversation: Conversation,
+    turn: int,
+    role: str,
+    kind: str,
+    text: str = "",
+    cards: list | None = None,
+    question: dict | None = None,
+    feedback: dict | None = None,
+    generation: dict | None = None,
+    first_card_ms: int | None = None,
+    first_token_ms: int | None = None,
+    total_ms: int | None = None,
+) -> Message:
     message = Message(
-        conversation=conversation, turn=turn, role=role, kind=kind, text=text, cards=cards or [],
-        question=question, feedback=feedback, generation=generation or {}, first_card_ms=first_card_ms,
-        first_token_ms=first_token_ms, total_ms=total_ms,
+        conversation=conversation,
+        turn=turn,
+        role=role,
+        kind=kind,
+        text=text,
+        cards=cards or [],
+        question=question,
+        feedback=feedback,
+        generation=generation or {},
+        first_card_ms=first_card_ms,
+        first_token_ms=first_token_ms,
+        total_ms=total_ms,
     )
     message.full_clean()
     message.save()
@@ -69,8 +90,9 @@ def conversation_export(*, conversation_id: int) -> bool:
         return False
     conversation = Conversation.objects.get(pk=conversation_id)
     try:
-        response = httpx.post(settings.LOGGING_URL, json=conversation_as_json(conversation=conversation),
-                              timeout=EXPORT_TIMEOUT)
+        response = httpx.post(
+            settings.LOGGING_URL, json=conversation_as_json(conversation=conversation), timeout=EXPORT_TIMEOUT
+        )
         response.raise_for_status()
     except httpx.HTTPError as exc:
         logger.warning("conversation %s not exported to LOGGING_URL: %s", conversation.session_id, exc)

@@ -1,5 +1,6 @@
 """One chat turn: the policy decides, cards go out first, then the grounded reply streams, then the
 question (if any), then `done`; every step is stored. The consumer only parses and calls turn_handle."""
+
 from __future__ import annotations
 
 import time
@@ -30,10 +31,15 @@ from chatbot.services import (
 from retrieval.lexical import lexical_index
 
 Send = Callable[[dict], Awaitable[None]]
-VISITOR_KINDS = {Message: StoredMessage.Kind.MESSAGE, Answer: StoredMessage.Kind.ANSWER,
-                 Satisfied: StoredMessage.Kind.FEEDBACK, Unsatisfied: StoredMessage.Kind.FEEDBACK,
-                 CardFeedback: StoredMessage.Kind.FEEDBACK, More: StoredMessage.Kind.MORE,
-                 Reset: StoredMessage.Kind.RESET}
+VISITOR_KINDS = {
+    Message: StoredMessage.Kind.MESSAGE,
+    Answer: StoredMessage.Kind.ANSWER,
+    Satisfied: StoredMessage.Kind.FEEDBACK,
+    Unsatisfied: StoredMessage.Kind.FEEDBACK,
+    CardFeedback: StoredMessage.Kind.FEEDBACK,
+    More: StoredMessage.Kind.MORE,
+    Reset: StoredMessage.Kind.RESET,
+}
 
 
 def _visitor_record(event: Event) -> dict:
@@ -51,10 +57,20 @@ def _visitor_record(event: Event) -> dict:
 def _decide(conversation: Conversation, event: Event) -> tuple[ConversationState, Decision, list[dict]]:
     state = ConversationState.from_dict(conversation.state)
     decide = import_string(settings.CHAT_POLICY)
-    decision = decide(state, event, search=search_candidates, cards_per_turn=settings.CHAT_CARDS_PER_TURN,
-                      llm_rewrite=query_rewriter())
-    message_record(conversation=conversation, turn=state.turn, role=StoredMessage.Role.VISITOR,
-                   kind=VISITOR_KINDS[type(event)], **_visitor_record(event))
+    decision = decide(
+        state,
+        event,
+        search=search_candidates,
+        cards_per_turn=settings.CHAT_CARDS_PER_TURN,
+        llm_rewrite=query_rewriter(),
+    )
+    message_record(
+        conversation=conversation,
+        turn=state.turn,
+        role=StoredMessage.Role.VISITOR,
+        kind=VISITOR_KINDS[type(event)],
+        **_visitor_record(event),
+    )
     reasons = {candidate.slug: candidate.reason for candidate in decision.cards}
     cards = cards_for(slugs=[candidate.slug for candidate in decision.cards], reasons=reasons)
     return state, decision, cards
@@ -73,25 +89,47 @@ def _outcome(state: ConversationState) -> str:
     return Conversation.Outcome.OPEN
 
 
-def _finish(conversation: Conversation, state: ConversationState, decision: Decision, cards: list[dict],
-            text: str, generation: dict, timings: dict) -> None:
+def _finish(
+    conversation: Conversation,
+    state: ConversationState,
+    decision: Decision,
+    cards: list[dict],
+    text: str,
+    generation: dict,
+    timings: dict,
+) -> None:
     question = decision.question.payload() if decision.question else None
-    message_record(conversation=conversation, turn=state.turn, role=StoredMessage.Role.ASSISTANT,
-                   kind=StoredMessage.Kind.REPLY, text=text, cards=cards, question=question,
-                   generation=generation, **timings)
+    message_record(
+        conversation=conversation,
+        turn=state.turn,
+        role=StoredMessage.Role.ASSISTANT,
+        kind=StoredMessage.Kind.REPLY,
+        text=text,
+        cards=cards,
+        question=question,
+        generation=generation,
+        **timings,
+    )
     conversation_save_state(conversation=conversation, state=state.to_dict(), outcome=_outcome(state))
     if decision.action == Action.CLOSE:
         conversation_export_later(conversation_id=conversation.pk)
 
 
-async def _reply(request: ReplyRequest, params: GenerationParams, turn: int, send: Send) -> tuple[str, dict, int | None]:
+async def _reply(
+    request: ReplyRequest, params: GenerationParams, turn: int, send: Send
+) -> tuple[str, dict, int | None]:
     """Stream the grounded reply as token frames; returns the full text, how it was made, first-token ms."""
     names = await sync_to_async(_catalogue_names)()
     async with aclosing(stream_reply(request, params, catalogue_names=names)) as pieces:
         async for piece in pieces:
             if piece.final:
-                generation = {"backend": piece.backend, "adapter": piece.adapter, "corrected": piece.corrected,
-                              "fell_back": piece.fell_back, "params": params.as_dict()}
+                generation = {
+                    "backend": piece.backend,
+                    "adapter": piece.adapter,
+                    "corrected": piece.corrected,
+                    "fell_back": piece.fell_back,
+                    "params": params.as_dict(),
+                }
                 return piece.full_text, generation, piece.first_token_ms
             await send(protocol.token_frame(turn, piece.text))
     raise RuntimeError("stream_reply ended without its final event")
@@ -114,11 +152,15 @@ async def turn_handle(*, conversation: Conversation, event: Event | protocol.Tun
     if cards:
         await send(protocol.cards_frame(turn, cards))
         timings["first_card_ms"] = int((time.perf_counter() - started) * 1000)
-    text, generation = "", {}
+    text, generation = "", dict[str, object]()
     if decision.reply_kind:
         question = decision.question.text if decision.question else ""
-        request = ReplyRequest(kind=decision.reply_kind, need=decision.query,
-                               cards=tuple(CardFact.from_card(card) for card in cards), question=question)
+        request = ReplyRequest(
+            kind=decision.reply_kind,
+            need=decision.query,
+            cards=tuple(CardFact.from_card(card) for card in cards),
+            question=question,
+        )
         params = GenerationParams.from_settings().tuned(**conversation.generation_params)
         reply_started = time.perf_counter()
         text, generation, first_token_ms = await _reply(request, params, turn, send)

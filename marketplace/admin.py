@@ -1,4 +1,5 @@
 """Catalogue admin: find, filter and sort add-ons; provenance is shown, never edited."""
+
 from __future__ import annotations
 
 from django.contrib import admin, messages
@@ -9,8 +10,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from marketplace.models import Addon, Category
 from marketplace.jobs import enqueue
+from marketplace.models import Addon, Category
 from marketplace.services import addon_edited, addons_changed_announce
 
 
@@ -35,27 +36,89 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Addon)
 class AddonAdmin(admin.ModelAdmin):
-    list_display = ["icon", "name", "slug", "average_daily_users", "rating", "rating_count",
-                    "promoted", "is_active", "source", "last_seen_at"]
+    list_display = [
+        "icon",
+        "name",
+        "slug",
+        "average_daily_users",
+        "rating",
+        "rating_count",
+        "promoted",
+        "is_active",
+        "source",
+        "last_seen_at",
+    ]
     list_display_links = ["icon", "name"]
     list_filter = ["categories", "promoted", "is_active", FreeFilter, "needs_all_sites", "source"]
     search_fields = ["name", "slug", "summary_text", "guid"]
     ordering = ["-average_daily_users"]
     sortable_by = ["name", "slug", "average_daily_users", "rating", "rating_count", "last_seen_at"]
     filter_horizontal = ["categories"]
-    readonly_fields = ["icon_preview", "amo_id", "guid", "source", "content_hash", "first_seen_at",
-                       "last_seen_at", "summary_text", "description_text", "needs_all_sites"]
+    readonly_fields = [
+        "icon_preview",
+        "amo_id",
+        "guid",
+        "source",
+        "content_hash",
+        "first_seen_at",
+        "last_seen_at",
+        "summary_text",
+        "description_text",
+        "needs_all_sites",
+    ]
     list_per_page = 50
     change_list_template = "admin/marketplace/addon/change_list.html"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
-        (None, {"fields": ["icon_preview", "name", "slug", "url", "icon_url", "summary", "description",
-                           "categories", "tags", "is_active"]}),
-        ("Listing facts", {"fields": ["average_daily_users", "rating", "rating_count", "version", "license",
-                                      "homepage", "requires_payment", "promoted", "last_updated"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "icon_preview",
+                    "name",
+                    "slug",
+                    "url",
+                    "icon_url",
+                    "summary",
+                    "description",
+                    "categories",
+                    "tags",
+                    "is_active",
+                ]
+            },
+        ),
+        (
+            "Listing facts",
+            {
+                "fields": [
+                    "average_daily_users",
+                    "rating",
+                    "rating_count",
+                    "version",
+                    "license",
+                    "homepage",
+                    "requires_payment",
+                    "promoted",
+                    "last_updated",
+                ]
+            },
+        ),
         ("Permissions", {"fields": ["permissions", "host_permissions", "needs_all_sites"]}),
-        ("Provenance", {"fields": ["amo_id", "guid", "source", "content_hash", "first_seen_at", "last_seen_at",
-                                   "summary_text", "description_text"]}),
+        (
+            "Provenance",
+            {
+                "fields": [
+                    "amo_id",
+                    "guid",
+                    "source",
+                    "content_hash",
+                    "first_seen_at",
+                    "last_seen_at",
+                    "summary_text",
+                    "description_text",
+                ]
+            },
+        ),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -66,7 +129,7 @@ class AddonAdmin(admin.ModelAdmin):
         return [path("rebuild-index/", rebuild, name="marketplace_addon_rebuild_index"), *super().get_urls()]
 
     def rebuild_index_view(self, request: HttpRequest) -> HttpResponseRedirect:
-        """"Rebuild index": drop the search index and embed the catalogue again, as a Celery task."""
+        """ "Rebuild index": drop the search index and embed the catalogue again, as a Celery task."""
         if not self.has_change_permission(request):
             messages.error(request, "You may not rebuild the search index.")
         else:

@@ -1,4 +1,5 @@
 """One base for admin pages that show a history written by services: runs, conversations, model versions."""
+
 from __future__ import annotations
 
 from django.contrib import admin

@@ -1,4 +1,5 @@
 """Where things live on addons.mozilla.org (AMO_BASE_URL): the one place its URL scheme is written."""
+
 from __future__ import annotations
 
 from django.conf import settings

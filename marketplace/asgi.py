@@ -1,4 +1,5 @@
 """ASGI entry point: HTTP through Django, websockets through Channels."""
+
 import os
 
 from channels.routing import ProtocolTypeRouter, URLRouter
@@ -16,7 +17,9 @@ if settings.SERVE_STATIC:
 from chatbot.routing import websocket_urlpatterns  # noqa: E402 - needs the app registry ready
 from marketplace.origins import WebsocketOriginValidator  # noqa: E402
 
-application = ProtocolTypeRouter({
-    "http": django_asgi_app,
-    "websocket": WebsocketOriginValidator(URLRouter(websocket_urlpatterns)),  # CHAT_ALLOWED_ORIGINS
-})
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": WebsocketOriginValidator(URLRouter(websocket_urlpatterns)),  # CHAT_ALLOWED_ORIGINS
+    }
+)

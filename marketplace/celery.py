@@ -1,4 +1,5 @@
 """The Celery app. Without REDIS_URL tasks run in-process (eager); with it, a real worker runs them."""
+
 import os
 
 from celery import Celery

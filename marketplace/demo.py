@@ -2,6 +2,7 @@
 
 Records carry no URL: the catalogue links each to its AMO page (marketplace.amo).
 """
+
 from __future__ import annotations
 
 import json

@@ -7,6 +7,7 @@ this process, never inside the request or command that asked for it, at most JOB
 time (like a worker's concurrency: twelve import batches do not embed at once on two cores);
 `jobs_wait()` lets a command (or a test) wait for those threads before it exits.
 """
+
 from __future__ import annotations
 
 import logging

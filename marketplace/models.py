@@ -1,4 +1,5 @@
 """The catalogue: add-ons and their categories, as the chat and the storefront read them."""
+
 from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -38,23 +39,20 @@ class Addon(models.Model):
     categories = models.ManyToManyField(Category, related_name="addons", blank=True)
     tags = models.JSONField(default=list, blank=True)
     average_daily_users = models.PositiveIntegerField(null=True, blank=True)
-    rating = models.FloatField(
-        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(5)]
-    )
+    rating = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(5)])
     rating_count = models.PositiveIntegerField(null=True, blank=True)
     version = models.CharField(max_length=64, blank=True)
     license = models.CharField(max_length=255, blank=True)
     homepage = models.URLField(max_length=500, blank=True)
     permissions = models.JSONField(default=list, blank=True)
     host_permissions = models.JSONField(default=list, blank=True)
-    needs_all_sites = models.BooleanField(
-        default=False, help_text="Asks to read and change data on every website."
-    )
+    needs_all_sites = models.BooleanField(default=False, help_text="Asks to read and change data on every website.")
     requires_payment = models.BooleanField(default=False)
     promoted = models.BooleanField(default=False, help_text="Promoted or recommended by the marketplace.")
     last_updated = models.DateTimeField(null=True, blank=True)
-    source = models.CharField(max_length=16, choices=[(source.value, source.label) for source in AddonSource],
-                              default=AddonSource.API)
+    source = models.CharField(
+        max_length=16, choices=[(source.value, source.label) for source in AddonSource], default=AddonSource.API
+    )
     content_hash = models.CharField(max_length=64, editable=False)
     first_seen_at = models.DateTimeField(default=timezone.now, editable=False)
     last_seen_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -4,6 +4,7 @@ A browser always sends `Origin` on websockets and cross-origin requests, so a pa
 is refused. Requests without `Origin` (servers, curl, the benches) carry no visitor's cookies or intent
 and are let through; so is a page on this server itself (its Origin names the Host it talks to).
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -88,10 +89,17 @@ class CorsMiddleware:
         origin = request.headers.get("Origin", "")
         if not request.path.startswith(CORS_PATH_PREFIX) or not origin:
             return self.get_response(request)
+        response: HttpResponse
         if not origin_allowed(origin, host=request.get_host()):
-            response = JsonResponse({"error": {"code": "origin_not_allowed",
-                                               "message": "This site may not use the API (CHAT_ALLOWED_ORIGINS)."}},
-                                    status=403)
+            response = JsonResponse(
+                {
+                    "error": {
+                        "code": "origin_not_allowed",
+                        "message": "This site may not use the API (CHAT_ALLOWED_ORIGINS).",
+                    }
+                },
+                status=403,
+            )
         elif request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             response = HttpResponse(status=204)
             response["Access-Control-Allow-Methods"] = CORS_METHODS

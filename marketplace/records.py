@@ -3,6 +3,7 @@
 Parsers know nothing about the database; services know nothing about AMO's formats.
 This dataclass is the contract between them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """Everything stored from outside passes through here: safe HTML for display, plain text for search."""
+
 from __future__ import annotations
 
 import html

@@ -1,4 +1,5 @@
 """Reads of the catalogue for the storefront and the chat."""
+
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet

@@ -1,4 +1,5 @@
 """Writes to the catalogue. Every source ends here as AddonRecords, sanitised and hashed."""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,7 +23,6 @@ from marketplace.sanitize import clean_html, clean_url, html_to_text
 from marketplace.sites import needs_all_sites
 
 
-
 @dataclass
 class ImportReport:
     """What a batch of records did to the catalogue."""
@@ -39,7 +39,7 @@ class ImportReport:
     def changed(self) -> int:
         return self.created + self.updated + self.deactivated
 
-    def add(self, other: "ImportReport") -> None:
+    def add(self, other: ImportReport) -> None:
         self.created += other.created
         self.updated += other.updated
         self.unchanged += other.unchanged
@@ -112,10 +112,7 @@ def addons_changed_announce(*, slugs: Iterable[str]) -> None:
 
 def _merge_partial(addon: Addon, values: dict, categories: list[str]) -> tuple[dict, list[str]]:
     """A partial record keeps the stored value wherever it has none of its own."""
-    merged = {
-        key: value if value not in (None, "", []) else getattr(addon, key)
-        for key, value in values.items()
-    }
+    merged = {key: value if value not in (None, "", []) else getattr(addon, key) for key, value in values.items()}
     merged["needs_all_sites"] = values["needs_all_sites"] or addon.needs_all_sites
     merged["requires_payment"] = values["requires_payment"] or addon.requires_payment
     merged["promoted"] = values["promoted"] or addon.promoted
@@ -207,12 +204,27 @@ def addon_edited(*, addon: Addon) -> Addon:
     """After an admin edit (fields and categories saved): sanitise again, re-hash and re-index."""
     categories = list(addon.categories.values_list("slug", flat=True))
     record = AddonRecord(
-        slug=addon.slug, name=addon.name, summary=addon.summary, description=addon.description,
-        amo_id=addon.amo_id, guid=addon.guid, icon_url=addon.icon_url, url=addon.url, categories=categories,
-        tags=list(addon.tags), average_daily_users=addon.average_daily_users, rating=addon.rating,
-        rating_count=addon.rating_count, version=addon.version, license=addon.license, homepage=addon.homepage,
-        permissions=list(addon.permissions), host_permissions=list(addon.host_permissions),
-        requires_payment=addon.requires_payment, promoted=addon.promoted, last_updated=addon.last_updated,
+        slug=addon.slug,
+        name=addon.name,
+        summary=addon.summary,
+        description=addon.description,
+        amo_id=addon.amo_id,
+        guid=addon.guid,
+        icon_url=addon.icon_url,
+        url=addon.url,
+        categories=categories,
+        tags=list(addon.tags),
+        average_daily_users=addon.average_daily_users,
+        rating=addon.rating,
+        rating_count=addon.rating_count,
+        version=addon.version,
+        license=addon.license,
+        homepage=addon.homepage,
+        permissions=list(addon.permissions),
+        host_permissions=list(addon.host_permissions),
+        requires_payment=addon.requires_payment,
+        promoted=addon.promoted,
+        last_updated=addon.last_updated,
         source=AddonSource(addon.source),
     )
     values = _addon_values(record)

@@ -3,6 +3,7 @@
 Default: SQLite under var/, in-memory channel layer, Celery tasks run in-process.
 Scale: DATABASE_URL (PostgreSQL or any dj-database-url URL), REDIS_URL (channels + Celery broker).
 """
+
 from __future__ import annotations
 
 import os
@@ -96,9 +97,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
-    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
@@ -131,6 +130,7 @@ SCRAPER_TIMEOUT = float(os.environ.get("SCRAPER_TIMEOUT", "15"))
 SCRAPER_MAX_RETRIES = int(os.environ.get("SCRAPER_MAX_RETRIES", "3"))
 SCRAPER_BACKOFF_BASE = float(os.environ.get("SCRAPER_BACKOFF_BASE", "2.0"))
 SCRAPER_DEFAULT_PAGES = int(os.environ.get("SCRAPER_DEFAULT_PAGES", "3"))
+
 
 # Search index: embeddings from the packaged all-MiniLM-L6-v2, vectors in Chroma.
 def _packaged_embedding_model() -> str:

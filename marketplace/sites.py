@@ -3,6 +3,7 @@
 One reading for every consumer: the index says "Works on: netflix" (many listings never name the site
 their permissions do), and the dialogue offers "Which site should it work on?". Plain Python.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,9 +1,10 @@
 """HTTP routing only."""
+
 from django.contrib import admin
 from django.urls import path
 
-from retrieval.api import recommend_view
 from marketplace import views
+from retrieval.api import recommend_view
 
 urlpatterns = [
     path("", views.storefront, name="storefront"),

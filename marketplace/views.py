@@ -1,4 +1,5 @@
 """The demo storefront: a small marketplace page, as a host site for the chat widget."""
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 

@@ -1,4 +1,5 @@
 """GET /api/recommend: the recommendation engine over HTTP for integrators."""
+
 from __future__ import annotations
 
 import re
@@ -6,10 +7,10 @@ import re
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from marketplace.models import Category
 from retrieval.cards import addon_card
 from retrieval.query import MAX_QUERY_CHARS, Filters
 from retrieval.recommend import recommend
-from marketplace.models import Category
 
 MAX_K = 50
 MAX_EXCLUDED = 200
@@ -69,7 +70,11 @@ def recommend_view(request: HttpRequest) -> JsonResponse:
     except BadParameter as exc:
         return JsonResponse({"error": {"code": "bad_request", "message": str(exc)}}, status=400)
     results = recommend(query, k=k, filters=filters, exclude=exclude)
-    return JsonResponse({
-        "query": query,
-        "results": [{**addon_card(result.addon, reason=result.reason), "score": result.score} for result in results],
-    })
+    return JsonResponse(
+        {
+            "query": query,
+            "results": [
+                {**addon_card(result.addon, reason=result.reason), "score": result.score} for result in results
+            ],
+        }
+    )

@@ -1,5 +1,6 @@
 """Okapi BM25 over an inverted index: a query touches only the documents that contain its terms,
 so its cost grows with matches, not with the catalogue (rank-bm25 scans every document per term)."""
+
 from __future__ import annotations
 
 import math
@@ -21,11 +22,14 @@ class BM25:
                 docs, counts = postings.setdefault(term, ([], []))
                 docs.append(index)
                 counts.append(count)
-        self.postings = {term: (np.array(docs), np.array(counts, dtype=np.float64))
-                         for term, (docs, counts) in postings.items()}
+        self.postings = {
+            term: (np.array(docs), np.array(counts, dtype=np.float64)) for term, (docs, counts) in postings.items()
+        }
         # Lucene's idf: never negative, so a very common term still counts a little.
-        self.idf = {term: math.log(1 + (self.size - len(docs) + 0.5) / (len(docs) + 0.5))
-                    for term, (docs, _) in self.postings.items()}
+        self.idf = {
+            term: math.log(1 + (self.size - len(docs) + 0.5) / (len(docs) + 0.5))
+            for term, (docs, _) in self.postings.items()
+        }
 
     def scores(self, terms: list[str]) -> np.ndarray:
         """A score per document; a term repeated in the query counts that many times."""

@@ -1,4 +1,5 @@
 """The card an add-on shows as, in the recommend API and in the chat: catalogue facts only, plain text."""
+
 from __future__ import annotations
 
 from marketplace.models import Addon

@@ -1,4 +1,5 @@
 """What the index stores for an add-on: the text to embed and the metadata filters need."""
+
 from __future__ import annotations
 
 import hashlib

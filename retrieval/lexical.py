@@ -7,6 +7,7 @@ embedding model's vocabulary) are corrected: otherwise "with" became "width" and
 Built in memory from the database and rebuilt when the catalogue changes (its active count or latest
 change time moves), so every process sees the same catalogue without a shared cache.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -17,11 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 from django.db.models import Count, Max
 
+from marketplace.models import Addon
 from retrieval.bm25 import BM25
 from retrieval.documents import addon_sites
 from retrieval.embedder import known_words
 from retrieval.text import STOP_WORDS, TOKEN, fold, stem, tokens, words
-from marketplace.models import Addon
 
 NAME_WEIGHT = 3
 TAG_WEIGHT = 2
@@ -48,7 +49,9 @@ class LexicalIndex:
         documents = [self._document_tokens(row) for row in rows]
         self.term_sets = [set(document) for document in documents]
         self.vocabulary = {term for document in documents for term in document}
-        self.spellings = {word for row in rows for word in words(f"{row['name']} {row['summary_text']} {' '.join(row['tags'])}")}
+        self.spellings = {
+            word for row in rows for word in words(f"{row['name']} {row['summary_text']} {' '.join(row['tags'])}")
+        }
         self._by_length: dict[int, list[str]] = {}
         for word in sorted(self.spellings):
             self._by_length.setdefault(len(word), []).append(word)
@@ -58,13 +61,23 @@ class LexicalIndex:
     def _document_tokens(row: dict) -> list[str]:
         name = tokens(row["name"]) + tokens(row["slug"].replace("-", " "))
         tags = tokens(" ".join(row["tags"]))
-        return (name * NAME_WEIGHT + tags * TAG_WEIGHT + tokens(row["summary_text"]) + tokens(row["categories"])
-                + tokens(row["sites"]))
+        return (
+            name * NAME_WEIGHT
+            + tags * TAG_WEIGHT
+            + tokens(row["summary_text"])
+            + tokens(row["categories"])
+            + tokens(row["sites"])
+        )
 
     def correct(self, word: str) -> str:
         """The closest catalogue word for an unknown one ("spotfy" -> "spotify"); itself if none or if real."""
-        if (len(word) < 4 or word.isdigit() or word in self.spellings or word in self.known
-                or stem(word) in self.vocabulary):
+        if (
+            len(word) < 4
+            or word.isdigit()
+            or word in self.spellings
+            or word in self.known
+            or stem(word) in self.vocabulary
+        ):
             return word
         candidates = [w for size in range(len(word) - 2, len(word) + 3) for w in self._by_length.get(size, [])]
         match = difflib.get_close_matches(word, candidates, n=1, cutoff=TYPO_CUTOFF)
@@ -94,19 +107,27 @@ class LexicalIndex:
                 weight[term] = weight.get(term, 0.0) + self.bm25.idf.get(term, 0.0) / rank
                 documents[term] = documents.get(term, 0) + 1
         skip = set(exclude)
-        ranked = sorted((term for term in weight if documents[term] >= 2 and term not in skip),
-                        key=lambda term: (-weight[term], term))
+        ranked = sorted(
+            (term for term in weight if documents[term] >= 2 and term not in skip),
+            key=lambda term: (-weight[term], term),
+        )
         return ranked[:count]
 
-    def search(self, query: str, *, limit: int, allowed: Callable[[dict], bool] | None = None,
-               feedback: list[str] | None = None) -> list[LexicalHit]:
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int,
+        allowed: Callable[[dict], bool] | None = None,
+        feedback: list[str] | None = None,
+    ) -> list[LexicalHit]:
         """BM25 hits best first; with `feedback` slugs the query is expanded from those add-ons."""
         terms = self.query_terms(query)
         weighted = terms * ORIGINAL_TERM_WEIGHT + self.expansion_terms(feedback, terms) if feedback else terms
         if not weighted or not self.slugs:
             return []
         scores = self.bm25.scores(weighted)
-        hits = []
+        hits: list[LexicalHit] = []
         for index in np.argsort(-scores, kind="stable"):
             if scores[index] <= 0 or len(hits) >= limit:
                 break
@@ -129,18 +150,20 @@ def _rows() -> list[dict]:
     rows = []
     addons = Addon.objects.filter(is_active=True).prefetch_related("categories").order_by("slug")
     for addon in addons.iterator(chunk_size=2000):
-        rows.append({
-            "slug": addon.slug,
-            "name": addon.name,
-            "tags": addon.tags,
-            "summary_text": addon.summary_text,
-            "categories": " ".join(category.name for category in addon.categories.all()),
-            "category_slugs": {category.slug for category in addon.categories.all()},
-            "sites": " ".join(addon_sites(addon)),
-            "rating": addon.rating,
-            "free": not addon.requires_payment,
-            "all_sites": addon.needs_all_sites,
-        })
+        rows.append(
+            {
+                "slug": addon.slug,
+                "name": addon.name,
+                "tags": addon.tags,
+                "summary_text": addon.summary_text,
+                "categories": " ".join(category.name for category in addon.categories.all()),
+                "category_slugs": {category.slug for category in addon.categories.all()},
+                "sites": " ".join(addon_sites(addon)),
+                "rating": addon.rating,
+                "free": not addon.requires_payment,
+                "all_sites": addon.needs_all_sites,
+            }
+        )
     return rows
 
 

@@ -2,6 +2,7 @@
 
 Plain Python, so the dialogue policy, the API and the rankers share one meaning of every filter.
 """
+
 from __future__ import annotations
 
 from collections.abc import Collection

@@ -6,6 +6,7 @@ are fused by weighted reciprocal rank; a popularity and rating prior nudges the 
 most a few per cent, enough to break near-ties, never enough to jump a clearly better match.
 Weights were chosen on bench/quality.py; see the README for the figures.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,19 +45,24 @@ class Recommendation:
 def _row_allowed(filters: Filters, exclude: frozenset[str]):
     def allowed(row: dict) -> bool:
         return row["slug"] not in exclude and filters.allows(
-            categories=row["category_slugs"], rating=row["rating"], free=row["free"], all_sites=row["all_sites"])
+            categories=row["category_slugs"], rating=row["rating"], free=row["free"], all_sites=row["all_sites"]
+        )
 
     return allowed
 
 
 def _addon_allowed(addon: Addon, filters: Filters) -> bool:
     return addon.is_active and filters.allows(
-        categories={category.slug for category in addon.categories.all()}, rating=addon.rating,
-        free=not addon.requires_payment, all_sites=addon.needs_all_sites)
+        categories={category.slug for category in addon.categories.all()},
+        rating=addon.rating,
+        free=not addon.requires_payment,
+        all_sites=addon.needs_all_sites,
+    )
 
 
-def lexical_candidates(query: str, *, filters: Filters, exclude: frozenset[str], limit: int = CANDIDATES,
-                       feedback: list[str] | None = None) -> list[LexicalHit]:
+def lexical_candidates(
+    query: str, *, filters: Filters, exclude: frozenset[str], limit: int = CANDIDATES, feedback: list[str] | None = None
+) -> list[LexicalHit]:
     return lexical_index().search(query, limit=limit, allowed=_row_allowed(filters, exclude), feedback=feedback)
 
 
@@ -85,9 +91,12 @@ def fuse(rankings: Iterable[tuple[list[str], float]]) -> dict[str, float]:
 
 def reason(query: str, addon: Addon) -> str:
     """A short, visitor-readable account of what matched."""
-    fields = [("name", addon.name + " " + addon.slug.replace("-", " ")), ("tags", " ".join(addon.tags)),
-              ("description", addon.summary_text + " " + addon.description_text),
-              ("works on", " ".join(addon_sites(addon)))]
+    fields = [
+        ("name", addon.name + " " + addon.slug.replace("-", " ")),
+        ("tags", " ".join(addon.tags)),
+        ("description", addon.summary_text + " " + addon.description_text),
+        ("works on", " ".join(addon_sites(addon))),
+    ]
     field_terms = [(label, set(tokens(text))) for label, text in fields]
     matched: dict[str, list[str]] = {}
     for word in dict.fromkeys(words(query)):
@@ -102,8 +111,9 @@ def reason(query: str, addon: Addon) -> str:
     return f"Matched {found}"
 
 
-def recommend(query: str, *, k: int = 5, filters: Filters | None = None,
-              exclude: Iterable[str] = ()) -> list[Recommendation]:
+def recommend(
+    query: str, *, k: int = 5, filters: Filters | None = None, exclude: Iterable[str] = ()
+) -> list[Recommendation]:
     """The k best catalogue add-ons for a need, each with a score and the reason it matched."""
     filters = filters or Filters()
     excluded = frozenset(exclude)
@@ -113,8 +123,11 @@ def recommend(query: str, *, k: int = 5, filters: Filters | None = None,
     lexical = [hit.slug for hit in lexical_candidates(query, filters=filters, exclude=excluded, feedback=feedback)]
     fused = fuse([(lexical, LEXICAL_WEIGHT), (dense, DENSE_WEIGHT)])
     # The index may lag the catalogue by a moment: every result is checked against the database.
-    addons = [addon for addon in Addon.objects.filter(slug__in=set(fused) - excluded).prefetch_related("categories")
-              if _addon_allowed(addon, filters)]
+    addons = [
+        addon
+        for addon in Addon.objects.filter(slug__in=set(fused) - excluded).prefetch_related("categories")
+        if _addon_allowed(addon, filters)
+    ]
     ranked = sorted(
         ((fused[addon.slug] * (1 + PRIOR_WEIGHT * prior(addon)), addon) for addon in addons),
         key=lambda pair: (-pair[0], pair[1].slug),

@@ -3,6 +3,7 @@
 chromadb and LangChain load on first use, not when Django starts: most processes (commands, admin,
 tests) never search.
 """
+
 from __future__ import annotations
 
 import threading

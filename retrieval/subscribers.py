@@ -1,4 +1,5 @@
 """The search index's subscription to the catalogue (CATALOGUE_CHANGED_HOOK): re-embed what changed."""
+
 from __future__ import annotations
 
 from marketplace.jobs import enqueue

@@ -5,6 +5,7 @@ commit; build_index and the admin "Rebuild index" action call index_sync(slugs=N
 Syncs in one process run one at a time: two overlapping ones could otherwise write what one of them
 read before the other's change (an add-on deactivated meanwhile, put back by the older sync).
 """
+
 from __future__ import annotations
 
 import threading
@@ -13,9 +14,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from marketplace.models import Addon
 from retrieval.documents import addon_metadata, addon_text
 from retrieval.store import vector_store
-from marketplace.models import Addon
 
 
 @dataclass
@@ -26,8 +27,12 @@ class SyncReport:
     removed: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {"embedded": self.embedded, "metadata_updated": self.metadata_updated,
-                "unchanged": self.unchanged, "removed": self.removed}
+        return {
+            "embedded": self.embedded,
+            "metadata_updated": self.metadata_updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+        }
 
 
 @dataclass
@@ -47,7 +52,7 @@ def _indexed(ids: list[str] | None) -> dict[str, dict]:
     if ids is not None and not ids:
         return {}
     found = collection.get(ids=ids, include=["metadatas"])
-    return dict(zip(found["ids"], found["metadatas"]))
+    return dict(zip(found["ids"], found["metadatas"], strict=True))
 
 
 def _batches(items: list, size: int) -> Iterable[list]:
@@ -89,8 +94,9 @@ def _sync(wanted: list[str] | None) -> SyncReport:
             to_embed.append((addon.slug, text, metadata))
     batch_size = settings.INDEX_SYNC_BATCH_SIZE
     for batch in _batches(to_embed, batch_size):
-        store.add_texts(texts=[text for _, text, _ in batch], metadatas=[m for _, _, m in batch],
-                        ids=[slug for slug, _, _ in batch])
+        store.add_texts(
+            texts=[text for _, text, _ in batch], metadatas=[m for _, _, m in batch], ids=[slug for slug, _, _ in batch]
+        )
         report.embedded += len(batch)
     for batch in _batches(to_update, batch_size):
         store._collection.update(ids=[slug for slug, _ in batch], metadatas=[m for _, m in batch])

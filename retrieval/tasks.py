@@ -1,4 +1,5 @@
 """Celery edges for the search index: take identifiers, call the service of the same name."""
+
 from __future__ import annotations
 
 from celery import shared_task

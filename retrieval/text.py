@@ -5,6 +5,7 @@ Visitors write "tabs", "blocking", "websites"; listings write "tab", "blocker", 
 made singular first (only "-es" after a hissing sound, so "websites" stays "website" and meets it),
 then a few verb suffixes go; Snowball measured worse here ("blocker" and "block" stay apart).
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,7 @@ STOP_WORDS = frozenset(
     really same she should so some something such than that the their them then there these they thing
     things this those through to too under until up very want wants was way we were what when where which
     while who whom why will with without would you your yours add addon addons extension extensions
-    firefox browser tool tools help helps make makes let lets use using"""
-    .split()
+    firefox browser tool tools help helps make makes let lets use using""".split()
 )
 VERB_SUFFIXES = ("ing", "er", "ed")
 HISSING_PLURALS = ("sses", "xes", "zes", "ches", "shes")

@@ -1,4 +1,5 @@
 """Scrape runs in admin: read-only history plus "Re-scrape now", which only enqueues."""
+
 from __future__ import annotations
 
 from django.contrib import admin, messages
@@ -14,8 +15,20 @@ from scraper.services import scrape_run_default_params, scrape_run_enqueue
 
 @admin.register(ScrapeRun)
 class ScrapeRunAdmin(HistoryAdmin):
-    list_display = ["id", "kind", "trigger", "status", "created_at", "finished_at", "pages_fetched",
-                    "created", "updated", "unchanged", "skipped", "deactivated"]
+    list_display = [
+        "id",
+        "kind",
+        "trigger",
+        "status",
+        "created_at",
+        "finished_at",
+        "pages_fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "skipped",
+        "deactivated",
+    ]
     list_filter = ["status", "kind", "trigger"]
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in ScrapeRun._meta.fields]

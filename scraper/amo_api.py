@@ -3,6 +3,7 @@
 AMO returns translated fields either as plain strings or as ``{"en-US": ...}`` dicts
 (depending on the ``lang`` parameter), and any field may be missing or null.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -6,15 +6,17 @@ fills gaps, because a saved page may carry another page's state. Scraped pages a
 truncated, mangled or empty, so one unreadable card costs only itself (and is logged); a page
 that yields nothing is an empty list. A bug in the parser itself is not hidden: it raises.
 """
+
 from __future__ import annotations
 
 import copy
 import json
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import fields, replace
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import unquote, urljoin, urlparse
 
 from bs4 import BeautifulSoup, Tag
@@ -78,14 +80,17 @@ def next_page_url(html: str | bytes, *, page_url: str) -> str | None:
 
 # --- DOM ------------------------------------------------------------------------------
 
-def _detail_record(soup: BeautifulSoup, addresses: list[str], base: str) -> AddonRecord | None:
+
+def _detail_record(soup: Tag, addresses: list[str], base: str) -> AddonRecord | None:
     """The page's own add-on: only detail pages have an AddonTitle."""
     title = soup.select_one(".AddonTitle")
     if title is None:
         return None
     root = soup.select_one(".Addon") or soup
-    own_links = [_attr(a, "href") for a in root.select(
-        ".AddonMeta a[href], .Addon-all-reviews-link[href], .AddonMoreInfo a[href*='/addon/']")]
+    own_links = [
+        _attr(a, "href")
+        for a in root.select(".AddonMeta a[href], .Addon-all-reviews-link[href], .AddonMoreInfo a[href*='/addon/']")
+    ]
     slug = next(filter(None, map(_slug_from, own_links + addresses)), "")
     if not slug:
         return None
@@ -103,7 +108,8 @@ def _detail_record(soup: BeautifulSoup, addresses: list[str], base: str) -> Addo
         icon_url=_absolute(_attr(root.select_one(".Addon-icon img, img.Addon-icon-image"), "src"), base),
         url=next((_clean_url(a) for a in addresses if _slug_from(a) == slug), ""),
         source=AddonSource.HTML,
-        **_badges(badges),
+        promoted=_promoted(badges),
+        requires_payment=_requires_payment(badges),
     )
     _read_meta(root, record)
     _read_more_info(root, record, soup)
@@ -129,7 +135,8 @@ def _card_record(card: Tag, addresses: list[str], base: str) -> AddonRecord | No
         rating=_rating(_attr(card.select_one(".Rating[title]"), "title") or _text(rating_box)),
         rating_count=_count(count.group(1)) if count else None,
         source=AddonSource.HTML,
-        **_badges(card),
+        promoted=_promoted(card),
+        requires_payment=_requires_payment(card),
     )
 
 
@@ -149,7 +156,7 @@ def _read_meta(root: Tag, record: AddonRecord) -> None:
         record.rating_count = _count(_text(root.select_one(".Addon-all-reviews-link")))
 
 
-def _read_more_info(root: Tag, record: AddonRecord, soup: BeautifulSoup) -> None:
+def _read_more_info(root: Tag, record: AddonRecord, soup: Tag) -> None:
     """AddonMoreInfo: version, last updated, license, homepage, categories and tags."""
     info = root.select_one(".AddonMoreInfo") or root
     record.version = _text(info.select_one(".AddonMoreInfo-version"))
@@ -157,8 +164,11 @@ def _read_more_info(root: Tag, record: AddonRecord, soup: BeautifulSoup) -> None
     homepage = info.select_one("a.AddonMoreInfo-homepage-link")
     # AMO wraps external links as outgoing.prod.mozaws.net/v1/<hash>/<quoted url>; the title has the URL.
     outgoing = re.search(r"/v1/[0-9a-f]+/(.+)$", _attr(homepage, "href"))
-    record.homepage = _attr(homepage, "title") if _attr(homepage, "title").startswith("http") else (
-        unquote(outgoing.group(1)) if outgoing else _attr(homepage, "href"))
+    record.homepage = (
+        _attr(homepage, "title")
+        if _attr(homepage, "title").startswith("http")
+        else (unquote(outgoing.group(1)) if outgoing else _attr(homepage, "href"))
+    )
     record.categories = _link_slugs(info.select("a[href*='/category/']"), "category")
     record.tags = _link_slugs(info.select("a[href*='/tag/']"), "tag")
     shown = _date(_text(info.select_one(".AddonMoreInfo-last-updated")))
@@ -179,6 +189,7 @@ def _read_permissions(root: Tag, record: AddonRecord) -> None:
 
 
 # --- embedded redux state ---------------------------------------------------------------
+
 
 def _state_records(soup: BeautifulSoup, addresses: list[str]) -> dict[str, AddonRecord]:
     """Add-ons in the redux state, unless its router says it was rendered for another URL."""
@@ -224,6 +235,7 @@ def _same_path(path: str, url: str) -> bool:
 
 # --- small readers ----------------------------------------------------------------------
 
+
 def _merge(primary: AddonRecord, extra: AddonRecord) -> AddonRecord:
     """Keep primary's values and fill what it lacks from extra; a flag set in either wins."""
     merged = replace(primary, source=AddonSource.HTML)
@@ -238,8 +250,11 @@ def _merge(primary: AddonRecord, extra: AddonRecord) -> AddonRecord:
 
 def _page_addresses(soup: BeautifulSoup, page_url: str) -> list[str]:
     """Where the page says it lives (canonical link, og:url), then where we got it."""
-    found = [_attr(soup.select_one('link[rel~="canonical"]'), "href"),
-             _attr(soup.select_one('meta[property="og:url"]'), "content"), page_url]
+    found = [
+        _attr(soup.select_one('link[rel~="canonical"]'), "href"),
+        _attr(soup.select_one('meta[property="og:url"]'), "content"),
+        page_url,
+    ]
     return [a for a in found if a]
 
 
@@ -297,14 +312,19 @@ def _rating(text: str) -> float | None:
     return float(match.group(1).replace(",", ".")) if match else None
 
 
-def _badges(scope: Tag | None) -> dict[str, bool]:
-    """promoted / requires_payment from AMO's badges ("Experimental" is neither)."""
-    badges = [(_attr(b, "class") + " " + _text(b)).lower() for b in scope.select(".Badge")] if scope else []
-    return {
-        "promoted": bool(scope and scope.select_one('[class*="PromotedBadge"]'))
-        or any(label in badge for badge in badges for label in PROMOTED_LABELS),
-        "requires_payment": any(re.search(r"requires?[- ]payment", badge) for badge in badges),
-    }
+def _badges(scope: Tag | None) -> list[str]:
+    return [(_attr(b, "class") + " " + _text(b)).lower() for b in scope.select(".Badge")] if scope else []
+
+
+def _promoted(scope: Tag | None) -> bool:
+    """Recommended, "by Firefox", verified or sponsored ("Experimental" is none of them)."""
+    return bool(scope and scope.select_one('[class*="PromotedBadge"]')) or any(
+        label in badge for badge in _badges(scope) for label in PROMOTED_LABELS
+    )
+
+
+def _requires_payment(scope: Tag | None) -> bool:
+    return any(re.search(r"requires?[- ]payment", badge) for badge in _badges(scope))
 
 
 def _host_pattern(text: str) -> str:
@@ -317,6 +337,7 @@ def _host_pattern(text: str) -> str:
 
 def _date(text: str) -> datetime | None:
     """An ISO timestamp, or the "(Apr 19, 2022)" of AMO's "Last updated"; always UTC-aware."""
+    value: datetime | None
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -325,4 +346,4 @@ def _date(text: str) -> datetime | None:
             value = datetime.strptime(" ".join(match.groups()), "%b %d %Y") if match else None
         except ValueError:
             value = None
-    return value.replace(tzinfo=timezone.utc) if value and not value.tzinfo else value
+    return value.replace(tzinfo=UTC) if value and not value.tzinfo else value

@@ -4,6 +4,7 @@ Politeness here means: a descriptive User-Agent, robots.txt obeyed, at most `req
 requests per client, and backing off (honouring Retry-After) when the server says it is busy.
 Every redirect hop is a request of its own: it is rate limited and checked against robots.txt.
 """
+
 from __future__ import annotations
 
 import random
@@ -21,13 +22,15 @@ ErrorCode = Literal["robots_disallowed", "http_error", "timeout", "network_error
 RETRYABLE_CODES = {"timeout", "network_error"}
 MAX_REDIRECTS = 5  # RFC 9309 asks crawlers to follow at least five for robots.txt
 ROBOTS_UNREACHABLE_TTL = 600.0  # seconds before an unreachable robots.txt is asked for again
+DISALLOW_ALL = ["User-agent: *", "Disallow: /"]
 
 
 class FetchError(Exception):
     """Why a URL could not be fetched; `code` is for programs, the message is for people."""
 
-    def __init__(self, url: str, code: ErrorCode, message: str, status: int | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, url: str, code: ErrorCode, message: str, status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(f"{url}: {message}")
         self.url = url
         self.code = code
@@ -63,10 +66,19 @@ class PoliteClient:
     ROBOTS_UNREACHABLE_TTL seconds of the injected clock.
     """
 
-    def __init__(self, *, user_agent: str, requests_per_second: float = 1.0, timeout: float = 10.0,
-                 max_retries: int = 3, backoff_base: float = 1.0, respect_robots: bool = True,
-                 max_backoff: float = 60.0, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        requests_per_second: float = 1.0,
+        timeout: float = 10.0,
+        max_retries: int = 3,
+        backoff_base: float = 1.0,
+        respect_robots: bool = True,
+        max_backoff: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if requests_per_second <= 0:
             raise ValueError("requests_per_second must be positive")
         if not user_agent.strip():
@@ -83,8 +95,7 @@ class PoliteClient:
         self._last_request: float | None = None
         self._robots: dict[str, tuple[RobotFileParser, float | None, str]] = {}
         # Redirects are followed by hand so each hop is rate limited and checked against robots.txt.
-        self._http = httpx.Client(headers={"User-Agent": user_agent}, timeout=timeout,
-                                  follow_redirects=False)
+        self._http = httpx.Client(headers={"User-Agent": user_agent}, timeout=timeout, follow_redirects=False)
         self.requests_made = 0  # every HTTP request sent, robots.txt and retries included
         self.retries = 0  # attempts repeated after a transient failure
         self.fetched_count = 0  # pages fetch() returned
@@ -92,8 +103,9 @@ class PoliteClient:
     def __enter__(self) -> PoliteClient:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -139,8 +151,13 @@ class PoliteClient:
             if response.is_success:
                 return response
             if not (response.is_redirect and response.next_request is not None):
-                raise FetchError(url, "http_error", f"HTTP {response.status_code}",
-                                 response.status_code, parse_retry_after(response.headers.get("Retry-After")))
+                raise FetchError(
+                    url,
+                    "http_error",
+                    f"HTTP {response.status_code}",
+                    response.status_code,
+                    parse_retry_after(response.headers.get("Retry-After")),
+                )
             url = str(response.next_request.url)
             if urlsplit(url).scheme not in ("http", "https"):
                 raise FetchError(url, "http_error", "redirected to a non-http(s) URL", response.status_code)
@@ -183,12 +200,12 @@ class PoliteClient:
             response = self._request(robots_url, check_robots=False)
         except FetchError as exc:
             if exc.status in (401, 403):
-                parser.disallow_all = True
+                parser.parse(DISALLOW_ALL)
                 return parser, None, f"robots.txt answered HTTP {exc.status}: the site disallows crawling"
             if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
-                parser.allow_all = True
+                parser.parse([])  # no robots.txt: nothing is disallowed
                 return parser, None, ""
-            parser.disallow_all = True
+            parser.parse(DISALLOW_ALL)
             why = f"robots.txt unavailable, not crawling for now ({exc})"
             return parser, self._clock() + ROBOTS_UNREACHABLE_TTL, why
         parser.parse(response.text.splitlines())

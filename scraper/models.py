@@ -1,4 +1,5 @@
 """ScrapeRun: one row per scrape or import, written as it goes so a crash still tells what happened."""
+
 from __future__ import annotations
 
 from django.db import models

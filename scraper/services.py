@@ -2,6 +2,7 @@
 
 Pages are stored as they arrive, so a run that fails half-way keeps what it finished and says why.
 """
+
 from __future__ import annotations
 
 import json
@@ -171,6 +172,8 @@ def catalog_scrape(*, run_id: int, client: PoliteClient | None = None) -> Scrape
         )
         slugs: list[str] = []
         for _ in range(int(params.get("pages", 1))):
+            if url is None:
+                break
             html = client.fetch(url)
             run.pages_fetched += 1
             records = parse_page(html, page_url=url)
@@ -180,8 +183,6 @@ def catalog_scrape(*, run_id: int, client: PoliteClient | None = None) -> Scrape
             _store(run, report, records)
             slugs.extend(record.slug for record in records)
             url = next_page_url(html, page_url=url)
-            if not url:
-                break
         if params.get("details", True):
             for slug in dict.fromkeys(slugs):
                 try:

@@ -1,4 +1,5 @@
 """Celery edges: take a primary key, call the service of the same name."""
+
 from celery import shared_task
 
 from scraper import services

@@ -1,5 +1,6 @@
 """Shared fixtures: paths to the shared datasets (tests that need them skip when absent), the demo catalogue
 indexed once per module, and the jobs a broker would receive."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Small builders for test data in AMO API v5 shape."""
+
 from __future__ import annotations
 
 import json

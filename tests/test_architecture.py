@@ -4,6 +4,7 @@ The import graph is read from the source (every import statement, including thos
 which is where a cycle hides), so these tests fail on the change that breaks the map, not on a slow
 start-up noticed weeks later.
 """
+
 from __future__ import annotations
 
 import ast
@@ -47,17 +48,24 @@ def _imports(path: Path, module: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             found |= {base} | {f"{base}.{alias.name}" for alias in node.names}
     return found
 
 
 @pytest.fixture(scope="module")
 def graph() -> dict[str, set[str]]:
-    files = {_module_name(path): path for app in APPS for path in (REPO_ROOT / app).rglob("*.py")
-             if "migrations" not in path.parts}
-    return {module: {name for name in _imports(path, module) if name in files} - {module}
-            for module, path in files.items()}
+    files = {
+        _module_name(path): path
+        for app in APPS
+        for path in (REPO_ROOT / app).rglob("*.py")
+        if "migrations" not in path.parts
+    }
+    return {
+        module: {name for name in _imports(path, module) if name in files} - {module} for module, path in files.items()
+    }
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -104,40 +112,71 @@ def test_the_cycle_check_finds_a_cycle():
 
 
 def test_apps_import_only_the_apps_below_them(graph):
-    wrong = [(module, target) for module, targets in graph.items() if module not in PROJECT_WIRING
-             for target in targets
-             if target.split(".")[0] != module.split(".")[0] and target.split(".")[0] not in ALLOWED[module.split(".")[0]]]
+    wrong = [
+        (module, target)
+        for module, targets in graph.items()
+        if module not in PROJECT_WIRING
+        for target in targets
+        if target.split(".")[0] != module.split(".")[0] and target.split(".")[0] not in ALLOWED[module.split(".")[0]]
+    ]
     assert wrong == []
 
 
 def test_nothing_but_wiring_imports_an_edge(graph):
     """Edges (admin, views, consumers, tasks, commands) call services; nothing calls them back."""
-    wrong = [(module, target) for module, targets in graph.items() for target in targets
-             if EDGE.search(target) and not EDGE.search(module) and module not in PROJECT_WIRING]
+    wrong = [
+        (module, target)
+        for module, targets in graph.items()
+        for target in targets
+        if EDGE.search(target) and not EDGE.search(module) and module not in PROJECT_WIRING
+    ]
     assert wrong == []
 
 
 def test_the_dialogue_policy_imports_without_django_or_any_service():
-    code = ("import sys, time; started = time.perf_counter(); import chatbot.dialogue.policy, chatbot.dialogue.baseline;"
-            "print(time.perf_counter() - started); print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
-                            env={"PATH": "/usr/bin:/bin"})
+    code = (
+        "import sys, time; started = time.perf_counter(); import chatbot.dialogue.policy, chatbot.dialogue.baseline;"
+        "print(time.perf_counter() - started); print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     loaded = set(result.stdout.split("\n")[1].split())
     assert not loaded & {"django", "celery", "numpy", *HEAVY}
 
 
 def test_django_setup_loads_no_model_or_index_library():
-    code = ("import json, sys, django; django.setup(); import marketplace.services, scraper.services, chatbot.services;"
-            f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
-                            env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "marketplace.settings",
-                                 "VAR_DIR": str(REPO_ROOT / "var")})
+    code = (
+        "import json, sys, django; django.setup(); import marketplace.services, scraper.services, chatbot.services;"
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+            "VAR_DIR": str(REPO_ROOT / "var"),
+        },
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
 
 
 def test_every_job_asked_for_by_name_exists():
-    names = {match for app in APPS for path in (REPO_ROOT / app).rglob("*.py")
-             for match in re.findall(r'enqueue\(\s*"([\w.]+)"', path.read_text(encoding="utf-8"))}
+    names = {
+        match
+        for app in APPS
+        for path in (REPO_ROOT / app).rglob("*.py")
+        for match in re.findall(r'enqueue\(\s*"([\w.]+)"', path.read_text(encoding="utf-8"))
+    }
     assert names and all(jobs.task_named(name).name == name for name in sorted(names))

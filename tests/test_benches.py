@@ -1,5 +1,6 @@
 """The README's bench commands run: every script parses its options, and the quality bench scores a
 small catalogue of our own end to end (the shared datasets are not needed)."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ BENCHES = sorted(path.name for path in (REPO / "bench").glob("*.py") if path.nam
 
 
 def run_bench(script: str, *args: str, timeout: int) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "bench" / script), *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, str(REPO / "bench" / script), *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.mark.parametrize("script", BENCHES)
@@ -27,8 +29,14 @@ def test_every_bench_parses_its_options(script):
 
 
 def addon(slug: str, name: str, summary: str, category: str) -> dict:
-    return {"slug": slug, "name": {"en-US": name}, "summary": {"en-US": summary},
-            "categories": {"firefox": [category]}, "average_daily_users": 1000, "ratings": {"average": 4.5, "count": 10}}
+    return {
+        "slug": slug,
+        "name": {"en-US": name},
+        "summary": {"en-US": summary},
+        "categories": {"firefox": [category]},
+        "average_daily_users": 1000,
+        "ratings": {"average": 4.5, "count": 10},
+    }
 
 
 @pytest.mark.slow
@@ -42,19 +50,31 @@ def test_quality_bench_prints_the_three_systems_side_by_side_and_the_margin(tmp_
     ]
     catalog.write_text(json.dumps({"count": len(results), "results": results}))
     queries = tmp_path / "queries.json"
-    queries.write_text(json.dumps({"single_turn": [
-        {"id": "q1", "query": "block ads and pop-ups", "relevant": {"ad-eraser": 2}},
-        {"id": "q2", "query": "dark theme for reading at night", "relevant": {"night-owl": 2}},
-    ]}))
+    queries.write_text(
+        json.dumps(
+            {
+                "single_turn": [
+                    {"id": "q1", "query": "block ads and pop-ups", "relevant": {"ad-eraser": 2}},
+                    {"id": "q2", "query": "dark theme for reading at night", "relevant": {"night-owl": 2}},
+                ]
+            }
+        )
+    )
     result = run_bench("quality.py", "--catalog", str(catalog), "--queries", str(queries), timeout=600)
     assert result.returncode == 0, result.stderr
-    rows = {match[0].strip(): [float(value) for value in match[1].split()]
-            for match in re.findall(r"^(BM25 only|dense only|hybrid \(shipped\))\s+([\d. ]+)$", result.stdout, re.M)}
+    rows = {
+        match[0].strip(): [float(value) for value in match[1].split()]
+        for match in re.findall(r"^(BM25 only|dense only|hybrid \(shipped\))\s+([\d. ]+)$", result.stdout, re.M)
+    }
     assert set(rows) == {"BM25 only", "dense only", "hybrid (shipped)"}
     assert all(len(values) == 4 for values in rows.values())
     assert rows["hybrid (shipped)"][1] == 1.0  # Hit@5 on needs this plain
-    margin = re.search(r"^hybrid nDCG@5 minus (BM25 only|dense only): ([+-][\d.]+) "
-                       r"\(95% paired bootstrap interval ([+-][\d.]+) to ([+-][\d.]+)\)$", result.stdout, re.M)
+    margin = re.search(
+        r"^hybrid nDCG@5 minus (BM25 only|dense only): ([+-][\d.]+) "
+        r"\(95% paired bootstrap interval ([+-][\d.]+) to ([+-][\d.]+)\)$",
+        result.stdout,
+        re.M,
+    )
     assert margin, result.stdout
     baseline, mean, low, high = margin[1], float(margin[2]), float(margin[3]), float(margin[4])
     assert rows[baseline][2] == max(rows["BM25 only"][2], rows["dense only"][2])

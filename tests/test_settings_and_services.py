@@ -1,4 +1,5 @@
 """Settings switch by environment; the catalogue suite also passes on the real PostgreSQL when reachable."""
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,9 @@ def test_any_sqlite_path_works_through_database_url(tmp_path):
     assert settings_for(DATABASE_URL=url)["name"] == f"{tmp_path}/elsewhere.db"
     env = {**os.environ, "DATABASE_URL": url}
     for command in (["migrate", "--noinput"], ["load_demo_catalog", "--if-empty"]):
-        result = subprocess.run([sys.executable, "manage.py", *command], cwd=REPO, env=env,
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+        )
         assert result.returncode == 0, result.stderr
     assert (tmp_path / "elsewhere.db").stat().st_size > 100_000
     assert "Demo catalogue: created" in result.stdout
@@ -75,9 +77,25 @@ def test_catalogue_suite_on_postgresql():
         pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432; set TEST_POSTGRES_URL to point at one")
     env = {**os.environ, "DATABASE_URL": POSTGRES_URL, INNER_RUN: "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/marketplace", "tests/scraper/test_import.py",
-         "tests/scraper/test_scrape.py", "--create-db", "-k", "not shared_catalogue"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/marketplace",
+            "tests/scraper/test_import.py",
+            "tests/scraper/test_scrape.py",
+            "--create-db",
+            "-k",
+            "not shared_catalogue",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and " failed" not in result.stdout

@@ -1,4 +1,5 @@
 """With REDIS_URL, tasks go to a real `celery -A marketplace worker` (skipped when Redis is not reachable)."""
+
 from __future__ import annotations
 
 import os
@@ -38,18 +39,55 @@ def test_a_real_worker_runs_a_task_through_redis(tmp_path):
     if not redis_reachable():
         pytest.skip(f"Redis is not reachable at {REDIS_HOST}:{REDIS_PORT}; the worker test needs a broker")
     queue = f"concierge-test-{uuid.uuid4().hex[:8]}"  # a private queue: no other worker takes our task
-    env = {**{key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "CHROMA_URL"}},
-           "VAR_DIR": str(tmp_path), "CATALOGUE_CHANGED_HOOK": "", "REDIS_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/14", "LOG_LEVEL": "INFO"}
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO_ROOT, env=env, check=True,
-                   capture_output=True, timeout=300)
+    env = {
+        **{key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "CHROMA_URL"}},
+        "VAR_DIR": str(tmp_path),
+        "CATALOGUE_CHANGED_HOOK": "",
+        "REDIS_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/14",
+        "LOG_LEVEL": "INFO",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=REPO_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "marketplace", "worker", "--pool=solo", "-Q", queue,
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}@%h", "-l", "INFO"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "marketplace",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{queue}@%h",
+            "-l",
+            "INFO",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         sent = subprocess.run(
             [sys.executable, "manage.py", "shell", "-c", SEND.format(page=PAGE, queue=queue)],
-            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180)
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
     finally:
         worker.terminate()
         log = worker.communicate(timeout=60)[0]

@@ -1,4 +1,5 @@
 """Fine-tuning in admin: training runs with live progress, and the model versions the chat can serve."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -32,9 +33,11 @@ def _seconds(value: int | None) -> str:
 
 
 def _metrics_table(metrics: dict) -> str:
-    rows = [("Validation loss", metric_change(metrics, "validation_loss")),
-            ("Perplexity", metric_change(metrics, "perplexity", 2)),
-            ("Names the right add-on (held-out needs)", metric_change(metrics, "grounded", 2))]
+    rows = [
+        ("Validation loss", metric_change(metrics, "validation_loss")),
+        ("Perplexity", metric_change(metrics, "perplexity", 2)),
+        ("Names the right add-on (held-out needs)", metric_change(metrics, "grounded", 2)),
+    ]
     return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
 
 
@@ -42,8 +45,17 @@ def _metrics_table(metrics: dict) -> str:
 class TrainingRunAdmin(HistoryAdmin):
     """Runs with live progress; "Retrain model" and "Cancel" only call the services, which use Celery."""
 
-    list_display = ["id", "status", "progress_bar", "validation_loss", "grounded", "trigger", "created_at",
-                    "finished_at", "version"]
+    list_display = [
+        "id",
+        "status",
+        "progress_bar",
+        "validation_loss",
+        "grounded",
+        "trigger",
+        "created_at",
+        "finished_at",
+        "version",
+    ]
     list_filter = ["status", "trigger"]
     list_select_related = ["model_version"]
     actions = ["cancel_runs"]
@@ -55,8 +67,22 @@ class TrainingRunAdmin(HistoryAdmin):
         ("Configuration", {"fields": ["config", "dataset_path"]}),
         ("Log", {"fields": ["log_text", "created_at", "started_at", "finished_at"]}),
     ]
-    readonly_fields = ["status", "trigger", "progress_bar", "loss_curve", "error", "metrics_table", "counts",
-                       "metrics", "config", "dataset_path", "log_text", "created_at", "started_at", "finished_at"]
+    readonly_fields = [
+        "status",
+        "trigger",
+        "progress_bar",
+        "loss_curve",
+        "error",
+        "metrics_table",
+        "counts",
+        "metrics",
+        "config",
+        "dataset_path",
+        "log_text",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
 
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("training.change_trainingrun")
@@ -66,7 +92,13 @@ class TrainingRunAdmin(HistoryAdmin):
         return format_html(
             '<progress data-training-run="{}" data-live="{}" max="{}" value="{}" style="width:12em"></progress> '
             '<span data-training-run-text="{}">{}</span>',
-            run.pk, "1" if run.is_live else "", run.total_steps or 1, run.step, run.pk, self._progress_text(run))
+            run.pk,
+            "1" if run.is_live else "",
+            run.total_steps or 1,
+            run.step,
+            run.pk,
+            self._progress_text(run),
+        )
 
     @staticmethod
     def _progress_text(run: TrainingRun) -> str:
@@ -89,8 +121,9 @@ class TrainingRunAdmin(HistoryAdmin):
         version = getattr(run, "model_version", None)
         if version is None:
             return "—"
-        return format_html('<a href="{}">{}</a>', reverse("admin:training_modelversion_change", args=[version.pk]),
-                           version)
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:training_modelversion_change", args=[version.pk]), version
+        )
 
     @admin.display(description="Loss curve")
     def loss_curve(self, run: TrainingRun) -> str:
@@ -165,9 +198,21 @@ class ModelVersionAdmin(HistoryAdmin):
     list_filter = ["status"]
     actions = ["promote", "evaluate"]
     change_list_template = "admin/training/modelversion/change_list.html"
-    readonly_fields = ["number", "status", "base", "adapter_path", "merged_path", "run", "previous", "metrics_table",
-                       "training_config", "metrics", "created_at", "promoted_at"]
-    fields = readonly_fields
+    readonly_fields = [
+        "number",
+        "status",
+        "base",
+        "adapter_path",
+        "merged_path",
+        "run",
+        "previous",
+        "metrics_table",
+        "training_config",
+        "metrics",
+        "created_at",
+        "promoted_at",
+    ]
+    fields = tuple(readonly_fields)
 
     def has_promote_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("training.change_modelversion")
@@ -188,15 +233,19 @@ class ModelVersionAdmin(HistoryAdmin):
     def run(self, version: ModelVersion) -> str:
         if version.training_run_id is None:
             return "—"
-        return format_html('<a href="{}">#{}</a>', reverse("admin:training_trainingrun_change",
-                                                          args=[version.training_run_id]), version.training_run_id)
+        return format_html(
+            '<a href="{}">#{}</a>',
+            reverse("admin:training_trainingrun_change", args=[version.training_run_id]),
+            version.training_run_id,
+        )
 
     @admin.display(description="Before and after training")
     def metrics_table(self, version: ModelVersion) -> str:
         return _metrics_table(version.metrics)
 
-    @admin.action(description="Promote the selected version (the chat uses it from the next reply)",
-                  permissions=["promote"])
+    @admin.action(
+        description="Promote the selected version (the chat uses it from the next reply)", permissions=["promote"]
+    )
     def promote(self, request: HttpRequest, queryset) -> None:
         if queryset.count() != 1:
             messages.error(request, "Select exactly one version to promote.")
@@ -232,6 +281,9 @@ class ModelVersionAdmin(HistoryAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         active = model_version_active()
-        context = {"serving": active or "the base model", "pinned_adapter": settings.LLM_ADAPTER,
-                   **(extra_context or {})}
+        context = {
+            "serving": active or "the base model",
+            "pinned_adapter": settings.LLM_ADAPTER,
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context=context)

@@ -1,4 +1,5 @@
 """The loss curve of a training run as inline SVG, drawn on the server (no script, no CDN)."""
+
 from __future__ import annotations
 
 from django.utils.html import format_html, format_html_join
@@ -22,7 +23,7 @@ def loss_curve_svg(history: list[list[float]]) -> SafeString:
     def y(loss: float) -> float:
         return round(HEIGHT - PAD + (low - loss) / span_y * (HEIGHT - 2 * PAD), 1)
 
-    points = format_html_join(" ", "{},{}", ((x(s), y(l)) for s, l in zip(steps, losses)))
+    points = format_html_join(" ", "{},{}", ((x(step), y(loss)) for step, loss in zip(steps, losses, strict=True)))
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
         'aria-label="Training loss by step" style="background:#fff;border:1px solid #ddd">'
@@ -32,6 +33,16 @@ def loss_curve_svg(history: list[list[float]]) -> SafeString:
         '<text x="{r}" y="{below}" font-size="11" text-anchor="end">step {last}</text>'
         '<text x="4" y="{top}" font-size="11">{high}</text><text x="4" y="{b}" font-size="11">{low}</text>'
         "</svg>",
-        w=WIDTH, h=HEIGHT, p=PAD, b=HEIGHT - PAD, r=WIDTH - PAD, below=HEIGHT - PAD + 16, top=PAD + 4,
-        points=points, first=f"{steps[0]:g}", last=f"{steps[-1]:g}", high=f"{high:.3f}", low=f"{low:.3f}",
+        w=WIDTH,
+        h=HEIGHT,
+        p=PAD,
+        b=HEIGHT - PAD,
+        r=WIDTH - PAD,
+        below=HEIGHT - PAD + 16,
+        top=PAD + 4,
+        points=points,
+        first=f"{steps[0]:g}",
+        last=f"{steps[-1]:g}",
+        high=f"{high:.3f}",
+        low=f"{low:.3f}",
     )

@@ -1,4 +1,5 @@
 """Every hyperparameter of a training run, from settings plus per-run overrides, saved with the run."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace

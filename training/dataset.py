@@ -9,6 +9,7 @@ replies from satisfied conversations or with up-voted cards, never ones with a d
 followed by "unsatisfied". Examples of one add-on (or one conversation) stay in one split, so the
 validation set holds needs the model never trained on.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -64,9 +65,15 @@ class DatasetFiles:
 
 
 def _facts(addon: Addon) -> CardFact:
-    return CardFact(slug=addon.slug, name=addon.name, summary=addon.summary_text,
-                    categories=tuple(category.name for category in addon.categories.all()),
-                    rating=addon.rating, users=addon.average_daily_users, reason="")
+    return CardFact(
+        slug=addon.slug,
+        name=addon.name,
+        summary=addon.summary_text,
+        categories=tuple(category.name for category in addon.categories.all()),
+        rating=addon.rating,
+        users=addon.average_daily_users,
+        reason="",
+    )
 
 
 def _example(source: str, group: str, request: ReplyRequest, answer: str, answer_name: str) -> Example:
@@ -87,8 +94,9 @@ def _without_name(text: str, name: str) -> str:
 def _keywords(addon: Addon, limit: int = 4) -> list[str]:
     name_words = set(WORD.findall(addon.name.lower()))
     words = [tag.lower() for tag in addon.tags if isinstance(tag, str) and tag.lower() not in name_words]
-    words += [word for word in WORD.findall(addon.summary_text.lower())
-              if word not in STOP_WORDS and word not in name_words]
+    words += [
+        word for word in WORD.findall(addon.summary_text.lower()) if word not in STOP_WORDS and word not in name_words
+    ]
     return list(dict.fromkeys(words))[:limit]
 
 
@@ -119,19 +127,22 @@ def _need_answer(addon: Addon, rng: random.Random) -> str:
     return f"{rng.choice(ANSWER_OPENINGS).format(name=addon.name)} {summary}.{_why(addon)}"
 
 
-def _neighbours(addon: Addon, by_category: dict[str, list[Addon]], everyone: list[Addon],
-                rng: random.Random) -> list[Addon]:
+def _neighbours(
+    addon: Addon, by_category: dict[str, list[Addon]], everyone: list[Addon], rng: random.Random
+) -> list[Addon]:
     """Cards retrieval might show next to it: add-ons of the same category first."""
-    pool = [other for category in addon.categories.all() for other in by_category[category.slug]
-            if other.slug != addon.slug]
+    pool = [
+        other for category in addon.categories.all() for other in by_category[category.slug] if other.slug != addon.slug
+    ]
     pool = list({other.slug: other for other in pool}.values())
     if len(pool) < CARDS_PER_NEED - 1:
         pool += [other for other in everyone if other.slug != addon.slug and other not in pool]
     return rng.sample(pool, min(CARDS_PER_NEED - 1, len(pool)))
 
 
-def _addon_examples(addon: Addon, by_category: dict[str, list[Addon]], everyone: list[Addon],
-                    rng: random.Random) -> Iterable[Example]:
+def _addon_examples(
+    addon: Addon, by_category: dict[str, list[Addon]], everyone: list[Addon], rng: random.Random
+) -> Iterable[Example]:
     name, group = addon.name, addon.slug
     for need in _needs(addon, rng):
         cards = [addon, *_neighbours(addon, by_category, everyone, rng)]
@@ -148,8 +159,11 @@ def _addon_examples(addon: Addon, by_category: dict[str, list[Addon]], everyone:
         request = ReplyRequest(kind=ReplyKind.RECOMMEND, need=f"Which category is {name} in?", cards=(_facts(addon),))
         yield _example("category", group, request, f"{name} is listed under {listed}.", name)
     price = "Requires payment" if addon.requires_payment else "Free to install"
-    answer = (f"{name} asks for a payment for some of its features." if addon.requires_payment
-              else f"Yes, {name} is free to install.")
+    answer = (
+        f"{name} asks for a payment for some of its features."
+        if addon.requires_payment
+        else f"Yes, {name} is free to install."
+    )
     # The prompt shows a card's name, categories and summary only, so the price goes into the summary.
     priced = replace(_facts(addon), summary=f"{price}. {addon.summary_text}".strip())
     request = ReplyRequest(kind=ReplyKind.RECOMMEND, need=f"Is {name} free?", cards=(priced,))
@@ -158,8 +172,9 @@ def _addon_examples(addon: Addon, by_category: dict[str, list[Addon]], everyone:
 
 def catalogue_examples(*, seed: int) -> list[Example]:
     rng = random.Random(seed)
-    everyone = list(Addon.objects.filter(is_active=True).exclude(summary_text="")
-                    .prefetch_related("categories").order_by("slug"))
+    everyone = list(
+        Addon.objects.filter(is_active=True).exclude(summary_text="").prefetch_related("categories").order_by("slug")
+    )
     by_category: dict[str, list[Addon]] = defaultdict(list)
     for addon in everyone:
         for category in addon.categories.all():
@@ -180,7 +195,7 @@ def _good_replies(conversation: Conversation) -> Iterable[Example]:
         if message.kind != Message.Kind.REPLY or not message.text or not (message.cards or message.question):
             continue
         after = []
-        for later in messages[position + 1:]:
+        for later in messages[position + 1 :]:
             if later.role == Message.Role.ASSISTANT and later.cards:
                 break
             if later.kind == Message.Kind.FEEDBACK and later.feedback:
@@ -190,16 +205,27 @@ def _good_replies(conversation: Conversation) -> Iterable[Example]:
         if "down" in votes.values() or any(item.get("value") == "unsatisfied" for item in after):
             continue
         satisfied = conversation.outcome == Conversation.Outcome.SATISFIED or any(
-            item.get("value") == "satisfied" for item in after)
+            item.get("value") == "satisfied" for item in after
+        )
         liked = [card.get("name", "") for card in message.cards if votes.get(card.get("slug")) == "up"]
         if not (satisfied or liked) or not need:
             continue
-        kind = (ReplyKind.QUESTION if message.question
-                else ReplyKind.MORE if asked == Message.Kind.MORE else ReplyKind.RECOMMEND)
-        request = ReplyRequest(kind=kind, need=need, cards=tuple(CardFact.from_card(card) for card in message.cards),
-                               question=(message.question or {}).get("text", ""))
-        yield _example("conversation", f"conversation-{conversation.pk}", request, message.text,
-                       liked[0] if liked else "")
+        kind = (
+            ReplyKind.QUESTION
+            if message.question
+            else ReplyKind.MORE
+            if asked == Message.Kind.MORE
+            else ReplyKind.RECOMMEND
+        )
+        request = ReplyRequest(
+            kind=kind,
+            need=need,
+            cards=tuple(CardFact.from_card(card) for card in message.cards),
+            question=(message.question or {}).get("text", ""),
+        )
+        yield _example(
+            "conversation", f"conversation-{conversation.pk}", request, message.text, liked[0] if liked else ""
+        )
 
 
 def conversation_examples() -> list[Example]:
@@ -219,12 +245,19 @@ def templated(example: Example, tokenizer) -> dict:
     full = tokenizer.apply_chat_template(list(example.messages), tokenize=False)
     if not full.startswith(prompt):
         raise ValueError("the chat template renders the conversation differently from its prompt")
-    return {"source": example.source, "group": example.group, "answer_name": example.answer_name,
-            "messages": list(example.messages), "prompt": prompt, "completion": full[len(prompt):]}
+    return {
+        "source": example.source,
+        "group": example.group,
+        "answer_name": example.answer_name,
+        "messages": list(example.messages),
+        "prompt": prompt,
+        "completion": full[len(prompt) :],
+    }
 
 
-def training_set_write(*, examples: list[Example], tokenizer, directory: Path, fraction: float,
-                       seed: int) -> DatasetFiles:
+def training_set_write(
+    *, examples: list[Example], tokenizer, directory: Path, fraction: float, seed: int
+) -> DatasetFiles:
     """Split, template and save as train.jsonl and validation.jsonl; counts by split and source."""
     directory.mkdir(parents=True, exist_ok=True)
     rows: dict[str, list[dict]] = {"train": [], "validation": []}
@@ -245,4 +278,3 @@ def training_set_write(*, examples: list[Example], tokenizer, directory: Path, f
 def read_jsonl(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as file:
         return [json.loads(line) for line in file if line.strip()]
-

@@ -1,6 +1,7 @@
 """How good a model is at this job: validation loss and perplexity on held-out answers, and whether,
 given the cards for a held-out need, its answer names the right add-on (greedy, as a visitor would
 get at temperature 0)."""
+
 from __future__ import annotations
 
 import math
@@ -28,9 +29,10 @@ def held_out(rows: list[dict], count: int, seed: int) -> list[dict]:
 def answer(model, tokenizer: PreTrainedTokenizerBase, prompt: str, device: str) -> str:
     inputs = tokenizer(prompt, add_special_tokens=False, return_tensors="pt").to(device)
     # use_cache: training set it off for gradient checkpointing; without it every token re-reads the prompt.
-    output = model.generate(**inputs, max_new_tokens=ANSWER_TOKENS, do_sample=False, use_cache=True,
-                            pad_token_id=padding_id(tokenizer))
-    text = tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=False)
+    output = model.generate(
+        **inputs, max_new_tokens=ANSWER_TOKENS, do_sample=False, use_cache=True, pad_token_id=padding_id(tokenizer)
+    )
+    text = tokenizer.decode(output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=False)
     return "".join(until_stop([text])).strip()
 
 
@@ -40,11 +42,21 @@ def grounded_check(model, tokenizer: PreTrainedTokenizerBase, rows: list[dict], 
     answers = []
     for row in rows:
         text = answer(model, tokenizer, row["prompt"], device)
-        answers.append({"need": row["messages"][1]["content"].splitlines()[0], "expected": row["answer_name"],
-                        "answer": text, "named": row["answer_name"].casefold() in text.casefold()})
+        answers.append(
+            {
+                "need": row["messages"][1]["content"].splitlines()[0],
+                "expected": row["answer_name"],
+                "answer": text,
+                "named": row["answer_name"].casefold() in text.casefold(),
+            }
+        )
     named = sum(item["named"] for item in answers)
-    return {"samples": len(answers), "named_right": named, "rate": named / len(answers) if answers else None,
-            "answers": answers[:KEPT_ANSWERS]}
+    return {
+        "samples": len(answers),
+        "named_right": named,
+        "rate": named / len(answers) if answers else None,
+        "answers": answers[:KEPT_ANSWERS],
+    }
 
 
 def evaluate(model, tokenizer: PreTrainedTokenizerBase, validation: list[dict], config: TrainingConfig) -> dict:
@@ -53,8 +65,11 @@ def evaluate(model, tokenizer: PreTrainedTokenizerBase, validation: list[dict], 
     items = encode(rows, tokenizer, config.max_seq_length)
     loss = mean_loss(model, items, pad_id=padding_id(tokenizer), batch_size=config.batch_size, device=config.device)
     needs = [row for row in validation if row["source"] == "need" and row["answer_name"]]
-    grounded = grounded_check(model, tokenizer, held_out(needs, config.grounded_samples, config.seed),
-                              config.device)
+    grounded = grounded_check(model, tokenizer, held_out(needs, config.grounded_samples, config.seed), config.device)
     known = math.isfinite(loss)  # no validation example fits: nothing to report, rather than NaN in JSON
-    return {"validation_loss": loss if known else None, "perplexity": math.exp(loss) if known else None,
-            "validation_examples": len(items), "grounded": grounded}
+    return {
+        "validation_loss": loss if known else None,
+        "perplexity": math.exp(loss) if known else None,
+        "validation_examples": len(items),
+        "grounded": grounded,
+    }

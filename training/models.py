@@ -1,4 +1,5 @@
 """Fine-tuning jobs and the model versions they produce; the promoted version writes the chat's replies."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -42,8 +43,9 @@ class TrainingRun(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             # One training job at a time: at most one row is pending or running.
-            models.UniqueConstraint(models.Value(1), condition=models.Q(status__in=["pending", "running"]),
-                                    name="trainingrun_one_live"),
+            models.UniqueConstraint(
+                models.Value(1), condition=models.Q(status__in=["pending", "running"]), name="trainingrun_one_live"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -70,21 +72,29 @@ class ModelVersion(models.Model):
     base_model = models.CharField(max_length=500, blank=True, help_text="Empty: the packaged SmolLM2.")
     adapter_path = models.CharField(max_length=500)
     merged_path = models.CharField(max_length=500, blank=True, help_text="Merged full model, when exported.")
-    training_run = models.OneToOneField(TrainingRun, null=True, blank=True, on_delete=models.SET_NULL,
-                                        related_name="model_version")
+    training_run = models.OneToOneField(
+        TrainingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="model_version"
+    )
     training_config = models.JSONField(default=dict, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.READY)
-    previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                 help_text="What was active before this was promoted; rollback returns to it.")
+    previous = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="What was active before this was promoted; rollback returns to it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     promoted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-number"]
         constraints = [
-            models.UniqueConstraint(fields=["status"], condition=models.Q(status="active"),
-                                    name="modelversion_one_active"),
+            models.UniqueConstraint(
+                fields=["status"], condition=models.Q(status="active"), name="modelversion_one_active"
+            ),
         ]
 
     def __str__(self) -> str:

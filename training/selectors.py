@@ -1,4 +1,5 @@
 """Reads for fine-tuning: the serving model version (cached briefly), live runs, progress for admin."""
+
 from __future__ import annotations
 
 import threading
@@ -24,8 +25,11 @@ def model_version_serving() -> tuple[str, str] | None:
         until, value = _serving
         if time.monotonic() < until:
             return value
-        active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).values_list(
-            "base_model", "adapter_path").first()
+        active = (
+            ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
+            .values_list("base_model", "adapter_path")
+            .first()
+        )
         _serving = (time.monotonic() + settings.TRAINING_ACTIVE_VERSION_TTL, active)
         return active
 
@@ -55,19 +59,29 @@ def training_run_live() -> TrainingRun | None:
 def training_run_progress(*, run_ids: list[int]) -> dict[str, dict]:
     """What the admin's progress bars poll: status, step, loss and ETA per run."""
     runs = TrainingRun.objects.filter(pk__in=run_ids).only(
-        "status", "step", "total_steps", "loss", "eta_seconds", "cancel_requested")
+        "status", "step", "total_steps", "loss", "eta_seconds", "cancel_requested"
+    )
     return {
-        str(run.pk): {"status": run.status, "label": run.get_status_display(), "step": run.step,
-                      "total_steps": run.total_steps, "percent": round(run.progress * 100, 1),
-                      "loss": run.loss, "eta_seconds": run.eta_seconds, "cancel_requested": run.cancel_requested}
+        str(run.pk): {
+            "status": run.status,
+            "label": run.get_status_display(),
+            "step": run.step,
+            "total_steps": run.total_steps,
+            "percent": round(run.progress * 100, 1),
+            "loss": run.loss,
+            "eta_seconds": run.eta_seconds,
+            "cancel_requested": run.cancel_requested,
+        }
         for run in runs
     }
 
 
 def metric_change(metrics: dict, key: str, digits: int = 3) -> str:
     """A metric before and after training, as shown in admin and by `model_versions`: "2.310 → 1.870"."""
+
     def value(side: str) -> str:
         item = metrics.get(side, {})
         found = item.get("grounded", {}).get("rate") if key == "grounded" else item.get(key)
         return "—" if found is None else f"{found:.{digits}f}"
+
     return f"{value('before')} → {value('after')}"

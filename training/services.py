@@ -4,24 +4,24 @@ evaluate model versions.
 A run only ever adds a READY version; what the chat serves changes only through promote and rollback,
 so a failed or cancelled run never touches the active model.
 """
+
 from __future__ import annotations
 
 import gc
 import logging
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from typing import TYPE_CHECKING
-
-from training.models import ModelVersion, TrainingRun
+from marketplace.jobs import enqueue
 from training import dataset
 from training.config import TrainingConfig
-from marketplace.jobs import enqueue
+from training.models import ModelVersion, TrainingRun
 from training.selectors import model_version_serving_forget, training_run_live
 
 if TYPE_CHECKING:
@@ -81,7 +81,8 @@ def training_run_cancel(*, run_id: int) -> TrainingRun:
         raise TrainingRunError(f"training run #{run.pk} already {run.status}")
     now = timezone.now()
     if TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.PENDING).update(
-            status=TrainingRun.Status.CANCELLED, cancel_requested=True, finished_at=now):
+        status=TrainingRun.Status.CANCELLED, cancel_requested=True, finished_at=now
+    ):
         run.refresh_from_db()
         _log(run, "cancelled before it started")
         return run
@@ -102,9 +103,13 @@ def training_set_build(*, run_id: int) -> dataset.DatasetFiles:
     run = TrainingRun.objects.get(pk=run_id)
     config = TrainingConfig.from_dict(run.config)
     examples = dataset.catalogue_examples(seed=config.seed) + dataset.conversation_examples()
-    files = dataset.training_set_write(examples=examples, tokenizer=load_tokenizer(config.base_model),
-                                       directory=run_directory(run) / "dataset",
-                                       fraction=config.validation_fraction, seed=config.seed)
+    files = dataset.training_set_write(
+        examples=examples,
+        tokenizer=load_tokenizer(config.base_model),
+        directory=run_directory(run) / "dataset",
+        fraction=config.validation_fraction,
+        seed=config.seed,
+    )
     TrainingRun.objects.filter(pk=run.pk).update(dataset_path=str(files.train.parent), counts=files.counts)
     return files
 
@@ -121,17 +126,22 @@ class _Progress:
         if len(self.history) > CHART_POINTS:
             self.history = self.history[:-1:2] + self.history[-1:]
         TrainingRun.objects.filter(pk=self.run.pk).update(
-            step=report.step, total_steps=report.total_steps, loss=report.loss,
-            eta_seconds=report.eta_seconds, loss_history=self.history)
+            step=report.step,
+            total_steps=report.total_steps,
+            loss=report.loss,
+            eta_seconds=report.eta_seconds,
+            loss_history=self.history,
+        )
         if report.step == 1 or report.step == report.total_steps or report.step % 10 == 0:
-            _log(self.run, f"step {report.step}/{report.total_steps} loss {report.loss:.4f} "
-                           f"lr {report.learning_rate:.2e}")
+            _log(
+                self.run,
+                f"step {report.step}/{report.total_steps} loss {report.loss:.4f} lr {report.learning_rate:.2e}",
+            )
         return not TrainingRun.objects.filter(pk=self.run.pk, cancel_requested=True).exists()
 
 
 def _finish(run: TrainingRun, status: str, **fields) -> TrainingRun:
-    TrainingRun.objects.filter(pk=run.pk).update(status=status, finished_at=timezone.now(), eta_seconds=None,
-                                                 **fields)
+    TrainingRun.objects.filter(pk=run.pk).update(status=status, finished_at=timezone.now(), eta_seconds=None, **fields)
     run.refresh_from_db()
     return run
 
@@ -143,8 +153,11 @@ def _train_and_version(run: TrainingRun, config: TrainingConfig) -> ModelVersion
     files = training_set_build(run_id=run.pk)
     run.refresh_from_db()
     _log(run, f"dataset: {files.counts['train']} training and {files.counts['validation']} validation examples")
-    _log(run, f"loading {config.base_model or 'the packaged SmolLM2-135M-Instruct'} "
-              f"({'4-bit NF4, double quantisation' if config.load_in_4bit else 'full precision'}) on {config.device}")
+    _log(
+        run,
+        f"loading {config.base_model or 'the packaged SmolLM2-135M-Instruct'} "
+        f"({'4-bit NF4, double quantisation' if config.load_in_4bit else 'full precision'}) on {config.device}",
+    )
     model, tokenizer = load_for_training(config)
     validation = dataset.read_jsonl(files.validation)
     items = encode(dataset.read_jsonl(files.train), tokenizer, config.max_seq_length)
@@ -153,18 +166,28 @@ def _train_and_version(run: TrainingRun, config: TrainingConfig) -> ModelVersion
     _log(run, f"before: validation loss {before['validation_loss']}, grounded {before['grounded']['rate']}")
     result = train(model, items, config=config, pad_id=padding_id(tokenizer), on_step=_Progress(run))
     after = evaluate(model, tokenizer, validation, config)
-    metrics = {"before": before, "after": after,
-               "training": {"steps": result.steps, "examples_seen": result.examples_seen,
-                            "seconds": round(result.seconds, 1), "samples_per_second":
-                                round(result.samples_per_second, 3), "first_loss": result.first_loss,
-                            "last_loss": result.last_loss}}
+    metrics = {
+        "before": before,
+        "after": after,
+        "training": {
+            "steps": result.steps,
+            "examples_seen": result.examples_seen,
+            "seconds": round(result.seconds, 1),
+            "samples_per_second": round(result.samples_per_second, 3),
+            "first_loss": result.first_loss,
+            "last_loss": result.last_loss,
+        },
+    }
     TrainingRun.objects.filter(pk=run.pk).update(metrics=metrics)
     _log(run, f"after: validation loss {after['validation_loss']}, grounded {after['grounded']['rate']}")
     adapter = save_adapter(model, tokenizer, run_directory(run) / "adapter")
     del model
     gc.collect()
-    merged = merge_export(base_model=config.base_model, adapter=adapter,
-                          directory=run_directory(run) / "merged") if config.merge else None
+    merged = (
+        merge_export(base_model=config.base_model, adapter=adapter, directory=run_directory(run) / "merged")
+        if config.merge
+        else None
+    )
     return model_version_create(run=run, adapter=adapter, merged=merged, metrics=metrics)
 
 
@@ -173,7 +196,8 @@ def training_run_execute(*, run_id: int) -> TrainingRun:
     from training.trainer import TrainingCancelled
 
     if not TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.PENDING).update(
-            status=TrainingRun.Status.RUNNING, started_at=timezone.now()):
+        status=TrainingRun.Status.RUNNING, started_at=timezone.now()
+    ):
         return TrainingRun.objects.get(pk=run_id)  # cancelled before it started, or already taken
     run = TrainingRun.objects.get(pk=run_id)
     _log(run, "started")
@@ -195,9 +219,15 @@ def training_run_execute(*, run_id: int) -> TrainingRun:
 def model_version_create(*, run: TrainingRun, adapter: Path, merged: Path | None, metrics: dict) -> ModelVersion:
     with transaction.atomic():
         number = (ModelVersion.objects.select_for_update().aggregate(top=Max("number"))["top"] or 0) + 1
-        version = ModelVersion(number=number, base_model=run.config.get("base_model", ""), adapter_path=str(adapter),
-                               merged_path=str(merged or ""), training_run=run, training_config=run.config,
-                               metrics=metrics)
+        version = ModelVersion(
+            number=number,
+            base_model=run.config.get("base_model", ""),
+            adapter_path=str(adapter),
+            merged_path=str(merged or ""),
+            training_run=run,
+            training_config=run.config,
+            metrics=metrics,
+        )
         version.full_clean()
         version.save()
     return version
@@ -256,7 +286,9 @@ def model_version_evaluate(*, version_id: int) -> ModelVersion:
     config = TrainingConfig.from_dict(version.training_config)
     model, tokenizer = load_model(version.base_model, version.adapter_path, config.load_in_4bit, config.device)
     validation = dataset.read_jsonl(Path(version.training_run.dataset_path) / "validation.jsonl")
-    version.metrics = {**version.metrics, "evaluation": {**evaluate(model, tokenizer, validation, config),
-                                                         "at": timezone.now().isoformat()}}
+    version.metrics = {
+        **version.metrics,
+        "evaluation": {**evaluate(model, tokenizer, validation, config), "at": timezone.now().isoformat()},
+    }
     version.save(update_fields=["metrics"])
     return version

@@ -4,6 +4,7 @@ An own loop rather than transformers.Trainer: it is short, has no hidden state, 
 step to its caller (who writes progress to the TrainingRun and may stop the run between steps), and
 learns only the assistant's answer (prompt tokens are masked out of the loss).
 """
+
 from __future__ import annotations
 
 import math
@@ -85,17 +86,26 @@ def load_for_training(config: TrainingConfig) -> tuple[PeftModel, PreTrainedToke
     except (ImportError, RuntimeError, ValueError) as error:
         if not config.load_in_4bit:
             raise
-        raise RuntimeError(f"4-bit loading through bitsandbytes failed on {config.device!r} ({error}); "
-                           "set TRAINING_LOAD_IN_4BIT=0 to train on full-precision weights") from error
+        raise RuntimeError(
+            f"4-bit loading through bitsandbytes failed on {config.device!r} ({error}); "
+            "set TRAINING_LOAD_IN_4BIT=0 to train on full-precision weights"
+        ) from error
     checkpointing = {"use_reentrant": False}
     if config.load_in_4bit:
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing,
-                                                gradient_checkpointing_kwargs=checkpointing)
+        model = prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=config.gradient_checkpointing, gradient_checkpointing_kwargs=checkpointing
+        )
     elif config.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=checkpointing)
         model.enable_input_require_grads()
-    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                      target_modules=list(config.target_modules), bias="none", task_type="CAUSAL_LM")
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=list(config.target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
     return get_peft_model(model, lora), load_tokenizer(config.base_model)
 
 
@@ -156,8 +166,14 @@ def _micro_batches(items: list[Encoded], batch_size: int, seed: int) -> Iterator
             yield order[start : start + batch_size]
 
 
-def train(model: PeftModel, items: list[Encoded], *, config: TrainingConfig, pad_id: int,
-          on_step: Callable[[StepReport], bool]) -> TrainResult:
+def train(
+    model: PeftModel,
+    items: list[Encoded],
+    *,
+    config: TrainingConfig,
+    pad_id: int,
+    on_step: Callable[[StepReport], bool],
+) -> TrainResult:
     """Run the optimizer for total_steps; `on_step` gets every step and returns False to stop the run."""
     if not items:
         raise ValueError("the training set is empty: import a catalogue first")
@@ -187,19 +203,21 @@ def train(model: PeftModel, items: list[Encoded], *, config: TrainingConfig, pad
         optimizer.zero_grad(set_to_none=True)
         loss = total / tokens
         first_loss = loss if step == 1 else first_loss
-        report = StepReport(step=step, total_steps=steps, loss=loss, learning_rate=learning_rate,
-                            elapsed=time.perf_counter() - started)
+        report = StepReport(
+            step=step, total_steps=steps, loss=loss, learning_rate=learning_rate, elapsed=time.perf_counter() - started
+        )
         if not on_step(report):
             raise TrainingCancelled(f"cancelled after step {step} of {steps}")
     model.eval()
-    return TrainResult(steps=steps, examples_seen=seen, seconds=time.perf_counter() - started,
-                       first_loss=first_loss, last_loss=loss)
+    return TrainResult(
+        steps=steps, examples_seen=seen, seconds=time.perf_counter() - started, first_loss=first_loss, last_loss=loss
+    )
 
 
 def save_adapter(model: PeftModel, tokenizer: PreTrainedTokenizerBase, directory: Path) -> Path:
     """The LoRA weights and the tokenizer, which is all a server needs next to the base model."""
     directory.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(directory)
+    model.save_pretrained(str(directory))
     tokenizer.save_pretrained(directory)
     return directory
 
@@ -209,6 +227,6 @@ def merge_export(*, base_model: str, adapter: Path, directory: Path) -> Path:
     model, tokenizer = load_model(base_model, str(adapter), False, "cpu")
     merged = model.merge_and_unload()
     directory.mkdir(parents=True, exist_ok=True)
-    merged.save_pretrained(directory)
+    merged.save_pretrained(str(directory))
     tokenizer.save_pretrained(directory)
     return directory

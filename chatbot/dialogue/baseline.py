@@ -3,11 +3,12 @@
 Every message is appended to one growing query and a miss gets an open "tell me more" with no quick
 replies; like the real policy, it never shows the same add-on twice.
 """
+
 from __future__ import annotations
 
 from chatbot.dialogue.candidates import Search
-from chatbot.dialogue.events import CardFeedback, Event, Message, More, Reset, Satisfied, Unsatisfied
 from chatbot.dialogue.decision import Action, Decision, ReplyKind
+from chatbot.dialogue.events import CardFeedback, Event, Message, More, Reset, Satisfied, Unsatisfied
 from chatbot.dialogue.policy import Turn, noop, recorded, reset
 from chatbot.dialogue.rewrite import LLMRewrite
 from chatbot.dialogue.state import ConversationState, Question
@@ -15,8 +16,14 @@ from chatbot.dialogue.state import ConversationState, Question
 OPEN_QUESTION = "Tell me more about what you need"
 
 
-def decide(state: ConversationState, event: Event, *, search: Search, cards_per_turn: int = 3,
-           llm_rewrite: LLMRewrite | None = None) -> Decision:
+def decide(
+    state: ConversationState,
+    event: Event,
+    *,
+    search: Search,
+    cards_per_turn: int = 3,
+    llm_rewrite: LLMRewrite | None = None,
+) -> Decision:
     """Same signature as the policy's decide(); llm_rewrite is accepted and ignored."""
     if isinstance(event, Reset):
         return reset(state)

@@ -2,11 +2,13 @@
 
 The policy sees plain values rather than model instances, so it runs (and is tested) without a database.
 """
+
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from retrieval.query import Filters
 from retrieval.text import fold
@@ -40,8 +42,7 @@ class Candidate:
         return bool(OPEN_SOURCE_LICENSE.search(fold(self.license)))
 
     def allowed_by(self, filters: Filters) -> bool:
-        return filters.allows(categories=self.categories, rating=self.rating, free=self.free,
-                              all_sites=self.all_sites)
+        return filters.allows(categories=self.categories, rating=self.rating, free=self.free, all_sites=self.all_sites)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,7 +50,8 @@ class Candidate:
     @classmethod
     def from_dict(cls, data: dict) -> Candidate:
         tuples = {"categories", "category_names", "tags", "sites"}
-        return cls(**{key: tuple(value) if key in tuples else value for key, value in data.items()})
+        values: dict[str, Any] = {key: tuple(value) if key in tuples else value for key, value in data.items()}
+        return cls(**values)
 
 
 Search = Callable[[str, Filters, frozenset[str], int], list[Candidate]]

@@ -1,4 +1,5 @@
 """What the policy tells its caller to do with one event, and which reply the language model writes."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """What a visitor can do in the chat, as the policy receives it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

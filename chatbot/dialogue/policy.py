@@ -5,6 +5,7 @@ says the cards miss, the policy does not guess again blindly: it searches a wide
 question whose answer best splits it, then folds the answer (a quick reply or their own words) into the
 next search.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,14 @@ POOL_SIZE = 30  # candidates a follow-up question is computed from
 RESULTS = 12  # results fetched per turn: the cards plus what "more" pages through
 
 
-def decide(state: ConversationState, event: Event, *, search: Search, cards_per_turn: int = 3,
-           llm_rewrite: LLMRewrite | None = None) -> Decision:
+def decide(
+    state: ConversationState,
+    event: Event,
+    *,
+    search: Search,
+    cards_per_turn: int = 3,
+    llm_rewrite: LLMRewrite | None = None,
+) -> Decision:
     """Handle one event: update `state` in place (the caller persists it) and say what to show."""
     if isinstance(event, Reset):
         return reset(state)
@@ -57,8 +64,9 @@ def reset(state: ConversationState) -> Decision:
 
 def recorded(state: ConversationState, event: Event, decision: Decision) -> Decision:
     """Log the step in the state, so the caller persists it with everything else."""
-    state.record(type(event).__name__, decision.action, decision.cards,
-                 decision.question.id if decision.question else "")
+    state.record(
+        type(event).__name__, decision.action, decision.cards, decision.question.id if decision.question else ""
+    )
     return decision
 
 
@@ -80,8 +88,11 @@ class Turn:
 
     def _search(self, k: int) -> list[Candidate]:
         excluded = self.state.excluded()
-        found = [candidate for candidate in self.search(self.state.search_query(), self.state.filters(), excluded, k)
-                 if candidate.slug not in excluded]
+        found = [
+            candidate
+            for candidate in self.search(self.state.search_query(), self.state.filters(), excluded, k)
+            if candidate.slug not in excluded
+        ]
         if any(constraint.kind == OPEN_SOURCE for constraint in self.state.constraints):
             found.sort(key=lambda candidate: not candidate.open_source)
         return found
@@ -95,18 +106,25 @@ class Turn:
             excluded, filters = self.state.excluded(), self.state.filters()
             picked = [candidate for candidate in found if candidate.slug in chosen.slugs]
             seen = {candidate.slug for candidate in picked}
-            picked += [candidate for candidate in self.state.more if candidate.slug in chosen.slugs
-                       and candidate.slug not in excluded | seen and candidate.allowed_by(filters)]
+            picked += [
+                candidate
+                for candidate in self.state.more
+                if candidate.slug in chosen.slugs
+                and candidate.slug not in excluded | seen
+                and candidate.allowed_by(filters)
+            ]
             picked_slugs = {candidate.slug for candidate in picked}
             found = picked + [candidate for candidate in found if candidate.slug not in picked_slugs]
         return self.show(found, relaxed=relaxed)
 
-    def show(self, found: list[Candidate], *, action: Action = Action.RECOMMEND,
-             relaxed: Constraint | None = None) -> Decision:
-        cards, self.state.more = found[: self.per_turn], found[self.per_turn:]
+    def show(
+        self, found: list[Candidate], *, action: Action = Action.RECOMMEND, relaxed: Constraint | None = None
+    ) -> Decision:
+        cards, self.state.more = found[: self.per_turn], found[self.per_turn :]
         reply_kind = (ReplyKind.MORE if action == Action.MORE else ReplyKind.RECOMMEND) if cards else ReplyKind.EMPTY
-        return Decision(action, reply_kind, self.state.search_query(), cards, relaxed=relaxed,
-                        has_more=bool(self.state.more))
+        return Decision(
+            action, reply_kind, self.state.search_query(), cards, relaxed=relaxed, has_more=bool(self.state.more)
+        )
 
     def message(self, text: str, llm_rewrite: LLMRewrite | None) -> Decision:
         state = self.state
@@ -146,15 +164,27 @@ class Turn:
         drop_missed_lead(state)
         pool, relaxed = self.results(POOL_SIZE)
         asked, offered = settled(state.questions)
-        question = choose_question(pool, asked=asked, offered=offered, constraints=state.constraints,
-                                   query=state.query, question_id=f"q{len(state.questions) + 1}")
+        question = choose_question(
+            pool,
+            asked=asked,
+            offered=offered,
+            constraints=state.constraints,
+            query=state.query,
+            question_id=f"q{len(state.questions) + 1}",
+        )
         if question is None:
             return self.show(pool, relaxed=relaxed)
         state.questions.append(question)
         state.open_question = question.id
         state.more = pool
-        return Decision(Action.ASK, ReplyKind.QUESTION, state.search_query(), question=question, relaxed=relaxed,
-                        has_more=bool(pool))
+        return Decision(
+            Action.ASK,
+            ReplyKind.QUESTION,
+            state.search_query(),
+            question=question,
+            relaxed=relaxed,
+            has_more=bool(pool),
+        )
 
     def feedback(self, slug: str, value: str) -> Decision:
         self.state.feedback[slug] = value
@@ -166,7 +196,7 @@ class Turn:
     def answer(self, question_id: str, option_id: str) -> Decision:
         question = self.state.question(question_id)
         option = question.option(option_id) if question else None
-        if option is None or question.answered:
+        if question is None or option is None or question.answered:
             return noop()
         question.answer_option = option.id
         return self.choose(option)
@@ -180,8 +210,9 @@ class Turn:
             self.state.apply(constraint)
         return self.recommend(chosen=option if promote else None)
 
-    def answer_in_words(self, question: Question, text: str, reading: Reading,
-                        llm_rewrite: LLMRewrite | None) -> Decision:
+    def answer_in_words(
+        self, question: Question, text: str, reading: Reading, llm_rewrite: LLMRewrite | None
+    ) -> Decision:
         """A typed answer: take the option it names, if any, and fold its words into the query."""
         question.answer_text = text
         option = matching_option(question, reading)
@@ -212,11 +243,19 @@ def drop_missed_lead(state: ConversationState) -> None:
     yes/no answer (free, permissions) is a real preference and stays, as do the visitor's own words.
     """
     last = state.questions[-1] if state.questions else None
-    if (last is None or not last.answer_option or last.answer_text or last.facet in YES_NO_FACETS
-            or not state.steps or state.steps[-1].event != "Answer" or not state.steps[-1].cards):
+    if (
+        last is None
+        or not last.answer_option
+        or last.answer_text
+        or last.facet in YES_NO_FACETS
+        or not state.steps
+        or state.steps[-1].event != "Answer"
+        or not state.steps[-1].cards
+    ):
         return
     option = last.option(last.answer_option)
-    state.constraints = [constraint for constraint in state.constraints if constraint not in option.constraints]
+    if option is not None:
+        state.constraints = [constraint for constraint in state.constraints if constraint not in option.constraints]
 
 
 def says_only(option: Option, reading: Reading) -> bool:

@@ -5,6 +5,7 @@ offers 2-5 options computed from the candidates themselves, so every option lead
 worth is the entropy of how its options divide the pool, times the share of the pool they speak to,
 times how much an answer on that facet usually tells us about a need.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,9 +16,9 @@ from dataclasses import dataclass
 
 from chatbot.dialogue.candidates import Candidate
 from chatbot.dialogue.state import CATEGORY, FREE, NO_ALL_SITES, OPEN_SOURCE, TERM, Constraint, Option, Question
-from retrieval.text import STOP_WORDS, TOKEN, fold, stem, tokens, words
 from marketplace.categories import AMO_CATEGORIES, category_name
 from marketplace.sites import site_name
+from retrieval.text import STOP_WORDS, TOKEN, fold, stem, tokens, words
 
 FUNCTION = "function"
 SITE = "site"
@@ -54,8 +55,8 @@ ANY_LABEL = "Doesn't matter"
 
 # Words that describe any add-on, or any action, rather than what one add-on does.
 GENERIC = frozenset(
-    stem(word) for word in
-    """simple easy easily best new free fast quick quickly instant instantly better feature features allow
+    stem(word)
+    for word in """simple easy easily best new free fast quick quickly instant instantly better feature features allow
     allows enable enables support supports based official lightweight powerful useful custom customize
     customizable page pages site sites web website websites internet online browser browsing firefox mozilla
     chrome extension button click open source version user users option options setting settings way own
@@ -68,7 +69,9 @@ GENERIC = frozenset(
 )
 # Words of the category names: shelves the category facet offers, too broad to say what an add-on does.
 SHELF_WORDS = frozenset(
-    stem(variant) for name in AMO_CATEGORIES.values() for word in words(name)
+    stem(variant)
+    for name in AMO_CATEGORIES.values()
+    for word in words(name)
     for variant in (word, word.removesuffix("s"))  # "games" stems to "gam", "game" to itself
 )
 NOT_SITES = frozenset({"firefox", "mozilla", "chrome", "google chrome", "internet", "web", "browser", "free", "all"})
@@ -147,7 +150,7 @@ def _phrases(candidate: Candidate) -> Iterator[tuple[list[str], bool]]:
         found = TOKEN.findall(fold(text))
         for index, word in enumerate(found):
             yield [word], named
-            yield found[index:index + 2], named
+            yield found[index : index + 2], named
 
 
 def _function_options(candidates: list[Candidate], known: set[str]) -> list[Option]:
@@ -160,9 +163,13 @@ def _function_options(candidates: list[Candidate], known: set[str]) -> list[Opti
         for phrase, in_name in _phrases(candidate):
             stems = [stem(word) for word in phrase]
             if not phrase or any(
-                word in STOP_WORDS or root in GENERIC or root in SHELF_WORDS or root in known or len(word) < 3
+                word in STOP_WORDS
+                or root in GENERIC
+                or root in SHELF_WORDS
+                or root in known
+                or len(word) < 3
                 or not word.isalpha()
-                for word, root in zip(phrase, stems)
+                for word, root in zip(phrase, stems, strict=True)
             ):
                 continue
             key = " ".join(stems)
@@ -172,8 +179,11 @@ def _function_options(candidates: list[Candidate], known: set[str]) -> list[Opti
                 named.add(key)
     minimum = smallest_group(len(candidates))
     ranked = sorted(
-        ((key, surfaces[key].most_common(1)[0][0], slugs) for key, slugs in members.items()
-         if len(slugs) >= minimum and len(key.split()) <= 2),
+        (
+            (key, surfaces[key].most_common(1)[0][0], slugs)
+            for key, slugs in members.items()
+            if len(slugs) >= minimum and len(key.split()) <= 2
+        ),
         key=lambda item: (-len(item[2]) * (1.0 if item[0] in named else SUMMARY_WORD_WEIGHT), item[0]),
     )
 
@@ -219,8 +229,9 @@ def _site_label(key: str, candidates: list[Candidate]) -> str:
             forms.update(re.findall(rf"(?<![\w.]){pattern}(?![\w])", text, flags=re.IGNORECASE))
             if forms:
                 break
-    cased = [(count, sum(char.isupper() for char in form), form) for form, count in forms.items()
-             if form != form.lower()]
+    cased = [
+        (count, sum(char.isupper() for char in form), form) for form, count in forms.items() if form != form.lower()
+    ]
     if cased:
         return max(cased)[2]
     return Counter(domains).most_common(1)[0][0] if domains else key.title()
@@ -233,11 +244,12 @@ def _site_options(candidates: list[Candidate], mentions: dict[str, set[str]], kn
         if not set(map(stem, key.split())) - known:
             continue
         pattern = re.compile(rf"\b{re.escape(key)}\b") if len(key) >= 3 else None
-        members[key] = {slug for slug in mentions
-                        if key in mentions[slug] or (pattern and pattern.search(texts[slug]))}
+        members[key] = {slug for slug in mentions if key in mentions[slug] or (pattern and pattern.search(texts[slug]))}
     minimum = smallest_group(len(candidates))
-    ranked = sorted(((key, key, slugs) for key, slugs in members.items() if len(slugs) >= minimum),
-                    key=lambda item: (-len(item[2]), item[0]))
+    ranked = sorted(
+        ((key, key, slugs) for key, slugs in members.items() if len(slugs) >= minimum),
+        key=lambda item: (-len(item[2]), item[0]),
+    )
 
     def make(key: str, _label: str) -> Option:
         label = _site_label(key, candidates)
@@ -254,10 +266,12 @@ def _category_options(candidates: list[Candidate], current: str, known: set[str]
         for index, slug in enumerate(candidate.categories):
             if slug not in (current, CATCH_ALL) and not _names_known(slug, known):
                 members.setdefault(slug, set()).add(candidate.slug)
-                names[slug] = (candidate.category_names[index] if index < len(candidate.category_names)
-                               else category_name(slug))
-    ranked = sorted(((slug, names[slug], slugs) for slug, slugs in members.items()),
-                    key=lambda item: (-len(item[2]), item[0]))
+                names[slug] = (
+                    candidate.category_names[index] if index < len(candidate.category_names) else category_name(slug)
+                )
+    ranked = sorted(
+        ((slug, names[slug], slugs) for slug, slugs in members.items()), key=lambda item: (-len(item[2]), item[0])
+    )
 
     def make(slug: str, label: str) -> Option:
         return Option(slug, label, (Constraint(CATEGORY, slug, label),))
@@ -266,8 +280,9 @@ def _category_options(candidates: list[Candidate], current: str, known: set[str]
 
 
 def _names_known(category: str, known: set[str]) -> bool:
-    return any(stem(variant) in known for word in words(category_name(category))
-               for variant in (word, word.removesuffix("s")))
+    return any(
+        stem(variant) in known for word in words(category_name(category)) for variant in (word, word.removesuffix("s"))
+    )
 
 
 def _yes_or_any(candidates: list[Candidate], yes: Option, belongs: Callable[[Candidate], bool]) -> list[Option]:
@@ -283,8 +298,11 @@ def _yes_or_any(candidates: list[Candidate], yes: Option, belongs: Callable[[Can
 def _license_options(candidates: list[Candidate], applied: set[str]) -> list[Option]:
     if OPEN_SOURCE in applied:
         return []
-    constraints = tuple(Constraint(kind, "1", label) for kind, label in
-                        ((FREE, "free only"), (OPEN_SOURCE, "open source")) if kind not in applied)
+    constraints = tuple(
+        Constraint(kind, "1", label)
+        for kind, label in ((FREE, "free only"), (OPEN_SOURCE, "open source"))
+        if kind not in applied
+    )
     yes = Option("open-source", "Free and open source", constraints)
     return _yes_or_any(candidates, yes, lambda candidate: candidate.free and candidate.open_source)
 
@@ -292,8 +310,11 @@ def _license_options(candidates: list[Candidate], applied: set[str]) -> list[Opt
 def _privacy_options(candidates: list[Candidate], applied: set[str]) -> list[Option]:
     if NO_ALL_SITES in applied:
         return []
-    yes = Option("no-all-sites", "Works without access to all sites",
-                 (Constraint(NO_ALL_SITES, "1", "no access to all websites"),))
+    yes = Option(
+        "no-all-sites",
+        "Works without access to all sites",
+        (Constraint(NO_ALL_SITES, "1", "no access to all websites"),),
+    )
     return _yes_or_any(candidates, yes, lambda candidate: not candidate.all_sites)
 
 
@@ -309,14 +330,24 @@ def settled(questions: Iterable[Question]) -> tuple[set[str], set[str]]:
     for question in questions:
         asks[question.facet] += 1
         offered |= {option.id for option in question.options}
-        if (question.facet not in OPEN_FACETS or not question.answer_option or question.answer_text
-                or asks[question.facet] >= MAX_ASKS):
+        if (
+            question.facet not in OPEN_FACETS
+            or not question.answer_option
+            or question.answer_text
+            or asks[question.facet] >= MAX_ASKS
+        ):
             done.add(question.facet)
     return done, offered
 
 
-def splits(candidates: list[Candidate], *, asked: set[str], constraints: list[Constraint],
-           query: str, offered: set[str] = frozenset()) -> list[Split]:
+def splits(
+    candidates: list[Candidate],
+    *,
+    asked: set[str],
+    constraints: list[Constraint],
+    query: str,
+    offered: frozenset[str] | set[str] = frozenset(),
+) -> list[Split]:
     """Every facet not yet asked that can still split the pool, best first; options offered before are
     not offered again."""
     if len(candidates) < MIN_OPTIONS:
@@ -345,8 +376,15 @@ def splits(candidates: list[Candidate], *, asked: set[str], constraints: list[Co
     return sorted(found, key=lambda split: -split.quality)
 
 
-def choose_question(candidates: list[Candidate], *, asked: set[str], constraints: list[Constraint], query: str,
-                    question_id: str, offered: set[str] = frozenset()) -> Question | None:
+def choose_question(
+    candidates: list[Candidate],
+    *,
+    asked: set[str],
+    constraints: list[Constraint],
+    query: str,
+    question_id: str,
+    offered: frozenset[str] | set[str] = frozenset(),
+) -> Question | None:
     """The single best question for this pool, or None when nothing splits it."""
     found = splits(candidates, asked=asked, constraints=constraints, query=query, offered=offered)
     if not found:

@@ -5,6 +5,7 @@ password manager" starts over. Filler ("no", "something", "thanks") never reache
 words ("not for youtube") never add what they deny, and constraint phrases ("without paying",
 "privacy friendly", "Privacy & Security") become filters instead of query words.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,8 @@ from chatbot.dialogue.state import (
     OPEN_SOURCE,
     Constraint,
 )
-from retrieval.text import STOP_WORDS, fold, stem, tokens
 from marketplace.categories import AMO_CATEGORIES
+from retrieval.text import STOP_WORDS, fold, stem, tokens
 
 LLMRewrite = Callable[[str, str], str | None]
 """llm_rewrite(previous_query, message): a standalone query, or None to let the rules decide."""
@@ -45,14 +46,12 @@ EDGE_WORDS = frozenset(
 )
 # Words that, in answer to a question, say "no preference" rather than name one (as index terms).
 INDIFFERENT = frozenset(
-    stem(word) for word in
-    """site website web page category kind type function feature license licence matter care mind whatever
+    stem(word)
+    for word in """site website web page category kind type function feature license licence matter care mind whatever
     either preference particular specific idea fine important skip none neither nothing""".split()
 )
 AFFIRMATIVE = frozenset("yes yeah yep yup sure definitely absolutely please ideally preferably".split())
-NEGATORS = frozenset(
-    "not don't dont doesn't doesnt isn't isnt aren't won't wont shouldn't never except nor".split()
-)
+NEGATORS = frozenset("not don't dont doesn't doesnt isn't isnt aren't won't wont shouldn't never except nor".split())
 SCOPE_ENDS = frozenset("but and or just only rather i it".split())
 
 NEW_NEED = re.compile(
@@ -80,10 +79,14 @@ THANKS = re.compile(
     r"(?:thanks|thank you|thx|perfect|great|awesome|excellent|that's it|that works|found it|got it|this is it)\b"
 )
 
-NEGATION = r"(?:no|not|without|never|avoid|avoids|avoiding|doesn't|doesnt|does not|don't|dont|do not|shouldn't" \
-           r"|should not|can't|cannot|won't|wont|isn't)"
-ACCESS = r"(?:access|accessing|read|reads|reading|see|sees|seeing|touch|touching|spy|spying|change|changing" \
-         r"|modify|modifying|collect|collecting|run|runs|running|need|needs|permissions?)"
+NEGATION = (
+    r"(?:no|not|without|never|avoid|avoids|avoiding|doesn't|doesnt|does not|don't|dont|do not|shouldn't"
+    r"|should not|can't|cannot|won't|wont|isn't)"
+)
+ACCESS = (
+    r"(?:access|accessing|read|reads|reading|see|sees|seeing|touch|touching|spy|spying|change|changing"
+    r"|modify|modifying|collect|collecting|run|runs|running|need|needs|permissions?)"
+)
 NO_ALL_SITES_PHRASES = re.compile(
     r"\bprivacy[- ](?:friendly|respecting|focused|first)\b"
     r"|\b(?:minimal|minimum|fewer|few|limited|less|least)[- ]permissions?\b"
@@ -152,7 +155,7 @@ def _category_pattern(words: list[str]) -> str:
 
 def _category_patterns() -> list[tuple[re.Pattern, re.Pattern | None, Constraint]]:
     """Per category: the phrase that names it anywhere, or, for one-word names, only when said alone."""
-    patterns = []
+    patterns: list[tuple[re.Pattern, re.Pattern | None, Constraint]] = []
     for slug, name in AMO_CATEGORIES.items():
         if slug == "other":  # "other features" names no category
             continue
@@ -162,8 +165,10 @@ def _category_patterns() -> list[tuple[re.Pattern, re.Pattern | None, Constraint
             patterns.append((re.compile(_category_pattern(name_words)), None, constraint))
         else:
             word = re.escape(name_words[0])
-            alone = re.compile(rf"^[\W_]*(?:(?:no|something|anything|maybe|just|only|the|in|for|from)[\s,]+)*{word}"
-                               rf"(?:\s+(?:category|add-?ons?|extensions?|ones?|section))?[\W_]*$")
+            alone = re.compile(
+                rf"^[\W_]*(?:(?:no|something|anything|maybe|just|only|the|in|for|from)[\s,]+)*{word}"
+                rf"(?:\s+(?:category|add-?ons?|extensions?|ones?|section))?[\W_]*$"
+            )
             named = re.compile(rf"\bcategor(?:y|ies)\s*:?\s*{word}\b|\b{word}\s+(?:category|section)\b")
             patterns.append((named, alone, constraint))
     return patterns
@@ -173,12 +178,12 @@ CATEGORY_PATTERNS = _category_patterns()
 
 
 def _negated(text: str, start: int) -> bool:
-    return bool(NEGATED_BEFORE.search(text[max(0, start - 40):start]))
+    return bool(NEGATED_BEFORE.search(text[max(0, start - 40) : start]))
 
 
 def _take(text: str, span: tuple[int, int]) -> str:
     """Blank a recognised phrase out, leaving a clause break so negation scopes end there."""
-    return text[: span[0]] + " , " + text[span[1]:]
+    return text[: span[0]] + " , " + text[span[1] :]
 
 
 def _free(text: str) -> tuple[str, bool]:
@@ -187,7 +192,7 @@ def _free(text: str) -> tuple[str, bool]:
         text, found = _take(text, match.span()), found or not _negated(text, match.start())
     for match in reversed(list(FREE_WORD.finditer(text))):
         before = QUERY_TOKEN.findall(text[: match.start()])
-        after = QUERY_TOKEN.findall(text[match.end():])
+        after = QUERY_TOKEN.findall(text[match.end() :])
         if (not before or before[-1] in FREE_BEFORE or before[-1] in PUNCTUATION) and (
             not after or after[0] in FREE_AFTER or after[0] in PUNCTUATION
         ):
@@ -256,7 +261,7 @@ def read(message: str) -> Reading:
     text = normalise(message)
     rest, constraints = extract_constraints(text)
     marker = NEW_NEED.match(rest.strip(" ,"))
-    words, negated = _query_words(rest[marker.end():] if marker else rest)
+    words, negated = _query_words(rest[marker.end() :] if marker else rest)
     stripped = text.strip(" ,.!?")
     first = QUERY_TOKEN.findall(text)[:1]
     return Reading(
@@ -288,8 +293,11 @@ def is_new_need(previous_query: str, reading: Reading) -> bool:
 
 def refine(previous_query: str, reading: Reading) -> str:
     """The previous query, minus what the visitor now denies, plus what they add."""
-    kept = [word for word in QUERY_TOKEN.findall(normalise(previous_query))
-            if word not in PUNCTUATION and stem(word) not in reading.negated]
+    kept = [
+        word
+        for word in QUERY_TOKEN.findall(normalise(previous_query))
+        if word not in PUNCTUATION and stem(word) not in reading.negated
+    ]
     known = {stem(word) for word in kept}
     added = _trimmed([word for word in reading.words if stem(word) not in known or word in EDGE_WORDS])
     return " ".join((kept + added)[-MAX_QUERY_WORDS:])
@@ -310,8 +318,9 @@ def faithful(rewritten: str, previous_query: str, reading: Reading, *, new_need:
     return new_need or not previous or bool(previous & set(written))
 
 
-def standalone_query(previous_query: str, message: str, *, llm_rewrite: LLMRewrite | None = None,
-                     answer: bool = False) -> str:
+def standalone_query(
+    previous_query: str, message: str, *, llm_rewrite: LLMRewrite | None = None, answer: bool = False
+) -> str:
     """The query a search engine needs for this message, given the query so far: the model's rewrite
     when there is a query to merge with and the rewrite is faithful, else the rule's. An `answer` to
     the assistant's question always refines the need, never replaces it."""

@@ -3,6 +3,7 @@
 The caller stores `to_dict()` on the conversation row after each event and rebuilds with `from_dict()`,
 so a reconnect resumes exactly where the visitor left off.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -41,8 +42,12 @@ class Option:
 
     @classmethod
     def from_dict(cls, data: dict) -> Option:
-        return cls(id=data["id"], label=data["label"], slugs=tuple(data.get("slugs", ())),
-                   constraints=tuple(Constraint(**item) for item in data.get("constraints", ())))
+        return cls(
+            id=data["id"],
+            label=data["label"],
+            slugs=tuple(data.get("slugs", ())),
+            constraints=tuple(Constraint(**item) for item in data.get("constraints", ())),
+        )
 
 
 @dataclass
@@ -63,8 +68,11 @@ class Question:
 
     def payload(self) -> dict:
         """What the visitor's client is sent: the wording and quick replies, never slugs or constraints."""
-        return {"id": self.id, "text": self.text,
-                "options": [{"id": option.id, "label": option.label} for option in self.options]}
+        return {
+            "id": self.id,
+            "text": self.text,
+            "options": [{"id": option.id, "label": option.label} for option in self.options],
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> Question:
@@ -121,7 +129,8 @@ class ConversationState:
         """Words the constraints add to the query."""
         return [
             "open source" if constraint.kind == OPEN_SOURCE else constraint.value
-            for constraint in self.constraints if constraint.kind in (TERM, OPEN_SOURCE)
+            for constraint in self.constraints
+            if constraint.kind in (TERM, OPEN_SOURCE)
         ]
 
     def search_query(self) -> str:
@@ -162,8 +171,9 @@ class ConversationState:
     @classmethod
     def from_dict(cls, data: dict) -> ConversationState:
         """Rebuild from `to_dict()` output; keys missing from older rows take their defaults."""
-        state = cls(**{key: value for key, value in data.items()
-                       if key not in {"constraints", "steps", "questions", "more"}})
+        state = cls(
+            **{key: value for key, value in data.items() if key not in {"constraints", "steps", "questions", "more"}}
+        )
         state.constraints = [Constraint(**item) for item in data.get("constraints", ())]
         state.steps = [replace(Step(**item), cards=tuple(item.get("cards", ()))) for item in data.get("steps", ())]
         state.questions = [Question.from_dict(item) for item in data.get("questions", ())]

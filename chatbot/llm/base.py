@@ -3,13 +3,14 @@
 The cards are chosen by the catalogue search before any model runs; a backend only writes the few
 sentences around them, from the facts in a ReplyRequest.
 """
+
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import asdict, dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 
@@ -46,9 +47,15 @@ class CardFact:
     def from_card(cls, card: dict) -> CardFact:
         """The facts of a card as the chat sends and stores it (retrieval.cards.addon_card); stored cards
         are read back for training, so a missing field reads as empty."""
-        return cls(slug=card.get("slug", ""), name=card.get("name", ""), summary=card.get("summary", ""),
-                   categories=tuple(category.get("name", "") for category in card.get("categories", [])),
-                   rating=card.get("rating"), users=card.get("users"), reason=card.get("reason", ""))
+        return cls(
+            slug=card.get("slug", ""),
+            name=card.get("name", ""),
+            summary=card.get("summary", ""),
+            categories=tuple(category.get("name", "") for category in card.get("categories", [])),
+            rating=card.get("rating"),
+            users=card.get("users"),
+            reason=card.get("reason", ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -89,11 +96,13 @@ class GenerationParams:
             "repetition_penalty": settings.LLM_REPETITION_PENALTY,
             "max_new_tokens": settings.LLM_MAX_NEW_TOKENS,
         }
-        return cls(**{name: _bounded(name, value) for name, value in values.items()})
+        bounded: dict[str, Any] = {name: _bounded(name, value) for name, value in values.items()}
+        return cls(**bounded)
 
     def tuned(self, **overrides: object) -> GenerationParams:
         """A copy with the visitor's overrides clamped to PARAM_BOUNDS; ValueError for unknown keys or non-numbers."""
-        return replace(self, **{name: _bounded(name, value) for name, value in overrides.items()})
+        bounded: dict[str, Any] = {name: _bounded(name, value) for name, value in overrides.items()}
+        return replace(self, **bounded)
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -106,5 +115,4 @@ class LLMBackend(ABC):
     adapter: str = ""  # the fine-tuned LoRA adapter it serves, recorded with every reply it writes
 
     @abstractmethod
-    def stream(self, request: ReplyRequest, params: GenerationParams) -> Iterator[str]:
-        ...
+    def stream(self, request: ReplyRequest, params: GenerationParams) -> Generator[str, None, None]: ...

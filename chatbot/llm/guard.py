@@ -9,6 +9,7 @@ With `require_card`, sentences are held back until one names a card, and dropped
 a recommendation that talks about none of the cards is not about them. After MAX_HELD such sentences
 the reply is `off_topic`, so the caller can stop generating and fall back at once.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,7 +45,7 @@ def folded(text: str) -> list[str]:
 
 def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
     size = len(needle)
-    return any(list(haystack[start:start + size]) == list(needle) for start in range(len(haystack) - size + 1))
+    return any(list(haystack[start : start + size]) == list(needle) for start in range(len(haystack) - size + 1))
 
 
 @dataclass(frozen=True)
@@ -69,14 +70,19 @@ def _catalogue_index(names: Collection[str], card_names: set[tuple[str, ...]]) -
 
 
 class ReplyGuard:
-    def __init__(self, cards: Sequence[CardFact], catalogue_names: Collection[str], *, need: str = "",
-                 require_card: bool = False) -> None:
+    def __init__(
+        self, cards: Sequence[CardFact], catalogue_names: Collection[str], *, need: str = "", require_card: bool = False
+    ) -> None:
         self._cards = [tuple(folded(card.name)) for card in cards if folded(card.name)]
         self._catalogue = _catalogue_index(catalogue_names, set(self._cards))
         on_cards = ["".join(card) for card in self._cards]
         self._squashed = {  # distinctive multi-word names, spaced any way, that no card name contains
-            key: " ".join(name.folded) for names in self._catalogue.values() for name in names
-            if name.exact is None and len(name.folded) > 1 and len(key := "".join(name.folded)) >= SQUASHED_MIN_CHARS
+            key: " ".join(name.folded)
+            for names in self._catalogue.values()
+            for name in names
+            if name.exact is None
+            and len(name.folded) > 1
+            and len(key := "".join(name.folded)) >= SQUASHED_MIN_CHARS
             and not any(key in card for card in on_cards)
         }
         facts = [need] + [f"{card.summary} {' '.join(card.categories)} {card.reason}" for card in cards]
@@ -96,7 +102,7 @@ class ReplyGuard:
         self._buffer += piece
         safe = []
         while match := SENTENCE_END.search(self._buffer):
-            sentence, self._buffer = self._buffer[: match.end()], self._buffer[match.end():]
+            sentence, self._buffer = self._buffer[: match.end()], self._buffer[match.end() :]
             safe += self._checked(sentence)
         return safe
 
@@ -116,8 +122,11 @@ class ReplyGuard:
     def violations(self, text: str) -> list[str]:
         """The add-on names (and links) in `text` that do not come from the cards."""
         name_like = self._name_like(text) + self._capitalised(text)
-        return (self._catalogue_names_in(text) + [phrase for phrase in name_like if self._foreign(phrase)]
-                + LINK.findall(text))
+        return (
+            self._catalogue_names_in(text)
+            + [phrase for phrase in name_like if self._foreign(phrase)]
+            + LINK.findall(text)
+        )
 
     def _checked(self, sentence: str) -> list[str]:
         if self.off_topic or self.violations(sentence):
@@ -150,14 +159,17 @@ class ReplyGuard:
         on_card = [False] * len(lowered)
         for card in self._cards:
             for start in range(len(lowered) - len(card) + 1):
-                if lowered[start:start + len(card)] == list(card):
-                    on_card[start:start + len(card)] = [True] * len(card)
+                if lowered[start : start + len(card)] == list(card):
+                    on_card[start : start + len(card)] = [True] * len(card)
         found = []
         for start, word in enumerate(lowered):
             for name in self._catalogue.get(word, ()):
                 end = start + len(name.folded)
-                if (tuple(lowered[start:end]) == name.folded and not all(on_card[start:end])
-                        and (name.exact is None or tuple(original[start:end]) == name.exact)):
+                if (
+                    tuple(lowered[start:end]) == name.folded
+                    and not all(on_card[start:end])
+                    and (name.exact is None or tuple(original[start:end]) == name.exact)
+                ):
                     found.append(" ".join(original[start:end]))
         squashed = "".join(lowered)
         return found + [name for key, name in self._squashed.items() if key in squashed]
@@ -188,7 +200,12 @@ class ReplyGuard:
         if not core:
             return False
         squashed, core_squashed = "".join(lowered), "".join(core)
-        if any(_contains(card, core) or _contains(lowered, card) or "".join(card) in squashed
-               or core_squashed in "".join(card) for card in self._cards):
+        if any(
+            _contains(card, core)
+            or _contains(lowered, card)
+            or "".join(card) in squashed
+            or core_squashed in "".join(card)
+            for card in self._cards
+        ):
             return False
         return not any(_contains(facts, core) for facts in self._grounded)

@@ -1,8 +1,9 @@
 """Replies from an OpenAI-compatible chat-completions server (vLLM, TGI), streamed as server-sent events."""
+
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator
 
 import httpx
 
@@ -14,7 +15,7 @@ def delta_text(line: str) -> str | None:
     """The text in one SSE line: "" for lines without any, None at `data: [DONE]`."""
     if not line.startswith("data:"):
         return ""
-    data = line[len("data:"):].strip()
+    data = line[len("data:") :].strip()
     if data == "[DONE]":
         return None
     try:
@@ -47,10 +48,11 @@ class OpenAIBackend(LLMBackend):
             "repetition_penalty": params.repetition_penalty,
         }
 
-    def stream(self, request: ReplyRequest, params: GenerationParams) -> Iterator[str]:
+    def stream(self, request: ReplyRequest, params: GenerationParams) -> Generator[str, None, None]:
         try:
-            with httpx.stream("POST", self.endpoint, json=self.payload(request, params), headers=self.headers,
-                              timeout=self.timeout) as response:
+            with httpx.stream(
+                "POST", self.endpoint, json=self.payload(request, params), headers=self.headers, timeout=self.timeout
+            ) as response:
                 response.raise_for_status()
                 for line in response.iter_lines():
                     text = delta_text(line)

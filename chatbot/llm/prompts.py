@@ -4,6 +4,7 @@ Only the cards' own facts go in, so the model has no other add-on to talk about.
 written in the visitor's voice, which a small instruct model follows far better than a task sheet, and
 it stays short because a model on CPU pays for every prompt token before it writes the first word.
 """
+
 from __future__ import annotations
 
 from chatbot.llm.base import CardFact, ReplyRequest
@@ -16,7 +17,7 @@ TASKS = {
     "recommend": "Tell me briefly why they suit me.",
     "more": "I asked for more options. Tell me briefly why these suit me.",
     "question": "Before recommending, you will ask me: {question}\n"
-                "Write one short sentence leading in to that question, without asking it.",
+    "Write one short sentence leading in to that question, without asking it.",
     "thanks": "I'm happy with your suggestions. Reply with one warm sentence.",
     "empty": "You found no add-on for this. Apologise in one sentence and ask me to rephrase.",
 }
@@ -75,5 +76,8 @@ def build_messages(request: ReplyRequest) -> list[dict[str, str]]:
         lines += ["Add-ons you found for me:", *(card_line(card) for card in request.cards)]
     lines.append(TASKS[request.kind].format(question=request.question))
     example = [{"role": "user", "content": EXAMPLE[0]}, {"role": "assistant", "content": EXAMPLE[1]}]
-    return [{"role": "system", "content": SYSTEM_PROMPT}, *(example if request.cards else []),
-            {"role": "user", "content": "\n".join(lines)}]
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        *(example if request.cards else []),
+        {"role": "user", "content": "\n".join(lines)},
+    ]

@@ -4,6 +4,7 @@ The dialogue policy asks through `query_rewriter()`; whatever the model writes i
 (chatbot.dialogue.rewrite) and the deterministic rule answers whenever the model is off, busy, slow
 (LLM_REWRITE_TIMEOUT) or writes something that is not a faithful query.
 """
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -7,13 +7,14 @@ writes nothing safe (a recommendation must name a card), the template writes the
 some safe text already went out, which then stands on its own. Consume with `contextlib.aclosing` so
 an abandoned reply stops its generation right away.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncGenerator, Callable, Collection
 from contextlib import aclosing, closing
 from dataclasses import dataclass
 
@@ -50,8 +51,9 @@ def active_model() -> tuple[str, str]:
     """The (model, adapter) replies are written with: the promoted ModelVersion, else the settings.
 
     A deployment that sets LLM_ADAPTER pins its adapter and promotions do not change it. The lookup
-    (LLM_SERVING_VERSION, the training app's selector) is cached for TRAINING_ACTIVE_VERSION_TTL seconds; load_backend keeps one backend per (model,
-    adapter), so a promotion or rollback is served from the next reply on, without a restart.
+    (LLM_SERVING_VERSION, the training app's selector) is cached for TRAINING_ACTIVE_VERSION_TTL seconds;
+    load_backend keeps one backend per (model, adapter), so a promotion or rollback is served from the
+    next reply on, without a restart.
     """
     if settings.LLM_ADAPTER:
         return settings.LLM_MODEL, settings.LLM_ADAPTER
@@ -66,8 +68,9 @@ def get_backend() -> LLMBackend:
     if choice == "openai":
         if not settings.LLM_OPENAI_URL:
             raise ImproperlyConfigured("LLM_BACKEND is 'openai' but LLM_OPENAI_URL is empty.")
-        return OpenAIBackend(settings.LLM_OPENAI_URL, settings.LLM_OPENAI_MODEL, settings.LLM_OPENAI_API_KEY,
-                             settings.LLM_TIMEOUT)
+        return OpenAIBackend(
+            settings.LLM_OPENAI_URL, settings.LLM_OPENAI_MODEL, settings.LLM_OPENAI_API_KEY, settings.LLM_TIMEOUT
+        )
     if choice == "transformers":
         from chatbot.llm.transformers_backend import load_backend  # torch takes seconds to import; only here
 
@@ -154,8 +157,13 @@ class _Failure:
     error: Exception
 
 
-def _produce(backend: LLMBackend, request: ReplyRequest, params: GenerationParams,
-             post: Callable[[object], None], abandoned: threading.Event) -> None:
+def _produce(
+    backend: LLMBackend,
+    request: ReplyRequest,
+    params: GenerationParams,
+    post: Callable[[object], None],
+    abandoned: threading.Event,
+) -> None:
     """Worker thread: wait for a slot, then hand each piece to the event loop."""
     try:
         if not _gate.enter(abandoned):
@@ -168,13 +176,13 @@ def _produce(backend: LLMBackend, request: ReplyRequest, params: GenerationParam
                     post(piece)
         finally:
             _gate.leave()
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - carried to the event loop, which raises it
         post(_Failure(error))
     finally:
         post(_END)
 
 
-async def _generated(backend: LLMBackend, request: ReplyRequest, params: GenerationParams) -> AsyncIterator[str]:
+async def _generated(backend: LLMBackend, request: ReplyRequest, params: GenerationParams) -> AsyncGenerator[str, None]:
     """The backend's raw pieces; raises when refused a slot, on the backend's error, or after LLM_TIMEOUT."""
     if not _gate.admit():
         raise LLMUnavailable("every generation slot and queue place is taken")
@@ -188,20 +196,23 @@ async def _generated(backend: LLMBackend, request: ReplyRequest, params: Generat
         except RuntimeError:  # the loop has closed: nobody is waiting for this reply any more
             abandoned.set()
 
-    threading.Thread(target=_produce, args=(backend, request, params, post, abandoned),
-                     name=f"llm-{backend.name}", daemon=True).start()
+    threading.Thread(
+        target=_produce, args=(backend, request, params, post, abandoned), name=f"llm-{backend.name}", daemon=True
+    ).start()
     deadline = loop.time() + settings.LLM_TIMEOUT
     try:
         while (item := await asyncio.wait_for(queue.get(), deadline - loop.time())) is not _END:
             if isinstance(item, _Failure):
                 raise item.error
-            yield item
+            if isinstance(item, str):
+                yield item
     finally:
         _gate.abandon(abandoned)
 
 
-def complete(request: ReplyRequest, params: GenerationParams, *, timeout: float,
-             backend: LLMBackend | None = None) -> str | None:
+def complete(
+    request: ReplyRequest, params: GenerationParams, *, timeout: float, backend: LLMBackend | None = None
+) -> str | None:
     """The whole text the backend writes within `timeout` seconds, or None when busy, failing or too slow.
 
     For short side tasks such as rewriting a query, asked from a worker thread (never the event loop);
@@ -225,7 +236,7 @@ def complete(request: ReplyRequest, params: GenerationParams, *, timeout: float,
                         pieces.append(piece)
             finally:
                 _gate.leave()
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - carried to the caller's thread, which logs it
             failures.append(error)
 
     worker = threading.Thread(target=run, name="llm-complete", daemon=True)
@@ -251,8 +262,9 @@ class _BackendFailed(Exception):
     """The backend stopped early (its failure is logged); the guard's own errors never become this."""
 
 
-async def _backend_pieces(backend: LLMBackend, request: ReplyRequest, params: GenerationParams
-                          ) -> AsyncIterator[str]:
+async def _backend_pieces(
+    backend: LLMBackend, request: ReplyRequest, params: GenerationParams
+) -> AsyncGenerator[str, None]:
     try:
         async for piece in _generated(backend, request, params):
             yield piece
@@ -261,8 +273,9 @@ async def _backend_pieces(backend: LLMBackend, request: ReplyRequest, params: Ge
         raise _BackendFailed from error
 
 
-async def _safe_texts(backend: LLMBackend, request: ReplyRequest, params: GenerationParams,
-                      guard: ReplyGuard) -> AsyncIterator[str]:
+async def _safe_texts(
+    backend: LLMBackend, request: ReplyRequest, params: GenerationParams, guard: ReplyGuard
+) -> AsyncGenerator[str, None]:
     """The sentences of the backend's reply that pass the guard; a backend failure ends them early (what
     was sent stands), while an error in the guard itself propagates like any bug."""
     sent = 0
@@ -281,8 +294,9 @@ async def _safe_texts(backend: LLMBackend, request: ReplyRequest, params: Genera
         yield sentence
 
 
-async def _reply_texts(backend: LLMBackend, request: ReplyRequest, params: GenerationParams,
-                       guard: ReplyGuard) -> AsyncIterator[tuple[str, bool]]:
+async def _reply_texts(
+    backend: LLMBackend, request: ReplyRequest, params: GenerationParams, guard: ReplyGuard
+) -> AsyncGenerator[tuple[str, bool], None]:
     """(text, from the fallback): the backend's safe sentences, or the template's reply when none came."""
     gave_text = False
     async for sentence in _safe_texts(backend, request, params, guard):
@@ -297,19 +311,30 @@ def _ms(since: float) -> int:
     return int((time.perf_counter() - since) * 1000)
 
 
-async def stream_reply(request: ReplyRequest, params: GenerationParams, *, catalogue_names: Collection[str],
-                       backend: LLMBackend | None = None) -> AsyncIterator[ReplyEvent]:
+async def stream_reply(
+    request: ReplyRequest,
+    params: GenerationParams,
+    *,
+    catalogue_names: Collection[str],
+    backend: LLMBackend | None = None,
+) -> AsyncGenerator[ReplyEvent, None]:
     """Text events as they become safe to show, then one final event describing the reply."""
     started = time.perf_counter()
+    writer: LLMBackend
     if request.kind not in settings.LLM_REPLY_KINDS:  # nothing on the cards to ground the model's words
-        backend = TemplateBackend()
-    backend = backend or await asyncio.to_thread(get_backend)  # the first call imports torch
-    guard = ReplyGuard(request.cards, catalogue_names, need=request.need,
-                       require_card=request.kind in (ReplyKind.RECOMMEND, ReplyKind.MORE) and bool(request.cards))
+        writer = TemplateBackend()
+    else:
+        writer = backend if backend is not None else await asyncio.to_thread(get_backend)  # imports torch once
+    guard = ReplyGuard(
+        request.cards,
+        catalogue_names,
+        need=request.need,
+        require_card=request.kind in (ReplyKind.RECOMMEND, ReplyKind.MORE) and bool(request.cards),
+    )
     sent: list[str] = []
     first_token_ms: int | None = None
     fell_back = False
-    async for text, from_fallback in _reply_texts(backend, request, params, guard):
+    async for text, from_fallback in _reply_texts(writer, request, params, guard):
         text = text if sent else text.lstrip()
         if not text:
             continue
@@ -317,7 +342,13 @@ async def stream_reply(request: ReplyRequest, params: GenerationParams, *, catal
         first_token_ms = first_token_ms if first_token_ms is not None else _ms(started)
         sent.append(text)
         yield ReplyEvent(text=text)
-    yield ReplyEvent(final=True, full_text="".join(sent).strip(),
-                     backend=TemplateBackend.name if fell_back else backend.name, corrected=guard.corrected,
-                     fell_back=fell_back, adapter="" if fell_back else backend.adapter,
-                     first_token_ms=first_token_ms, total_ms=_ms(started))
+    yield ReplyEvent(
+        final=True,
+        full_text="".join(sent).strip(),
+        backend=TemplateBackend.name if fell_back else writer.name,
+        corrected=guard.corrected,
+        fell_back=fell_back,
+        adapter="" if fell_back else writer.adapter,
+        first_token_ms=first_token_ms,
+        total_ms=_ms(started),
+    )

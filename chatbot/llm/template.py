@@ -3,11 +3,12 @@
 This is the fallback whenever a model is busy, down, slow or ungrounded, and the whole reply writer
 when LLM_BACKEND is "template".
 """
+
 from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from chatbot.dialogue.decision import ReplyKind
 from chatbot.llm.base import CardFact, GenerationParams, LLMBackend, ReplyRequest
@@ -74,5 +75,5 @@ def template_reply(request: ReplyRequest) -> str:
 class TemplateBackend(LLMBackend):
     name = "template"
 
-    def stream(self, request: ReplyRequest, params: GenerationParams) -> Iterator[str]:
+    def stream(self, request: ReplyRequest, params: GenerationParams) -> Generator[str, None, None]:
         yield from WORD.findall(template_reply(request))

@@ -5,13 +5,14 @@ converted once to a safetensors folder under LLM_CACHE_DIR (dequantising the GGU
 loading the folder about a second). LLM_MODEL may instead name a local folder or a hub model.
 fp32 on CPU is the default because it measured fastest on these CPUs; 4-bit NF4 is an option.
 """
+
 from __future__ import annotations
 
 import importlib.util
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -105,11 +106,13 @@ def until_stop(pieces: Iterable[str]) -> Iterator[str]:
             if head := pending[: min(cuts)]:
                 yield head
             return
-        hold = max((size for marker in STOP_MARKERS for size in range(1, len(marker))
-                    if pending.endswith(marker[:size])), default=0)
+        hold = max(
+            (size for marker in STOP_MARKERS for size in range(1, len(marker)) if pending.endswith(marker[:size])),
+            default=0,
+        )
         if len(pending) > hold:
             yield pending[: len(pending) - hold]
-            pending = pending[len(pending) - hold:]
+            pending = pending[len(pending) - hold :]
     if pending:
         yield pending
 
@@ -117,10 +120,19 @@ def until_stop(pieces: Iterable[str]) -> Iterator[str]:
 def sampling(params: GenerationParams) -> dict:
     """generate() arguments; greedy at temperature 0, where sampling knobs would only warn."""
     if params.temperature <= 0:
-        return {"do_sample": False, "max_new_tokens": params.max_new_tokens,
-                "repetition_penalty": params.repetition_penalty}
-    return {"do_sample": True, "temperature": params.temperature, "top_k": params.top_k, "top_p": params.top_p,
-            "max_new_tokens": params.max_new_tokens, "repetition_penalty": params.repetition_penalty}
+        return {
+            "do_sample": False,
+            "max_new_tokens": params.max_new_tokens,
+            "repetition_penalty": params.repetition_penalty,
+        }
+    return {
+        "do_sample": True,
+        "temperature": params.temperature,
+        "top_k": params.top_k,
+        "top_p": params.top_p,
+        "max_new_tokens": params.max_new_tokens,
+        "repetition_penalty": params.repetition_penalty,
+    }
 
 
 class _Stop(StoppingCriteria):
@@ -153,7 +165,7 @@ class TransformersBackend(LLMBackend):
                 self._loaded = load_model(self.model, self.adapter, self.load_in_4bit, self.device)
             return self._loaded
 
-    def stream(self, request: ReplyRequest, params: GenerationParams) -> Iterator[str]:
+    def stream(self, request: ReplyRequest, params: GenerationParams) -> Generator[str, None, None]:
         model, tokenizer = self.loaded()
         inputs = tokenizer.apply_chat_template(
             build_messages(request), add_generation_prompt=True, return_tensors="pt", return_dict=True
@@ -164,9 +176,14 @@ class TransformersBackend(LLMBackend):
 
         def generate() -> None:
             try:
-                model.generate(**inputs, **sampling(params), streamer=streamer, pad_token_id=tokenizer.eos_token_id,
-                               stopping_criteria=StoppingCriteriaList([_Stop(stop)]))
-            except BaseException as error:  # re-raised in the reading thread below
+                model.generate(
+                    **inputs,
+                    **sampling(params),
+                    streamer=streamer,
+                    pad_token_id=tokenizer.eos_token_id,
+                    stopping_criteria=StoppingCriteriaList([_Stop(stop)]),
+                )
+            except BaseException as error:  # noqa: BLE001 - re-raised in the reading thread below
                 failures.append(error)
                 streamer.end()
 

@@ -4,6 +4,7 @@ Many catalogue names are plain words ("Zoom", "Clear Cache", "Dark Reader"); a r
 names nothing. The list covers function words (the retrieval stop words) and the vocabulary replies
 about browser add-ons use.
 """
+
 from __future__ import annotations
 
 from retrieval.text import STOP_WORDS

@@ -1,9 +1,9 @@
 """TrainingRun and ModelVersion move to the training app: their tables are renamed, their rows kept."""
+
 from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("chatbot", "0002_training"),
     ]

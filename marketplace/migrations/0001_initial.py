@@ -6,63 +6,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=128)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=128)),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['name'],
+                "verbose_name_plural": "categories",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Addon',
+            name="Addon",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amo_id', models.PositiveBigIntegerField(blank=True, null=True, unique=True)),
-                ('guid', models.CharField(blank=True, max_length=255)),
-                ('slug', models.SlugField(allow_unicode=True, max_length=255, unique=True)),
-                ('name', models.CharField(max_length=255)),
-                ('summary', models.TextField(blank=True, help_text='Sanitised HTML.')),
-                ('summary_text', models.TextField(blank=True, help_text='Plain text for search and the language model.')),
-                ('description', models.TextField(blank=True, help_text='Sanitised HTML.')),
-                ('description_text', models.TextField(blank=True)),
-                ('icon_url', models.URLField(blank=True, max_length=500)),
-                ('url', models.URLField(help_text='Canonical AMO page.', max_length=500)),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('average_daily_users', models.PositiveIntegerField(blank=True, null=True)),
-                ('rating', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)])),
-                ('rating_count', models.PositiveIntegerField(blank=True, null=True)),
-                ('version', models.CharField(blank=True, max_length=64)),
-                ('license', models.CharField(blank=True, max_length=255)),
-                ('homepage', models.URLField(blank=True, max_length=500)),
-                ('permissions', models.JSONField(blank=True, default=list)),
-                ('host_permissions', models.JSONField(blank=True, default=list)),
-                ('needs_all_sites', models.BooleanField(default=False, help_text='Asks to read and change data on every website.')),
-                ('requires_payment', models.BooleanField(default=False)),
-                ('promoted', models.BooleanField(default=False, help_text='Promoted or recommended by the marketplace.')),
-                ('last_updated', models.DateTimeField(blank=True, null=True)),
-                ('source', models.CharField(choices=[('api', 'AMO API'), ('html', 'AMO HTML page'), ('fixture', 'Demo fixture')], default='api', max_length=16)),
-                ('content_hash', models.CharField(editable=False, max_length=64)),
-                ('first_seen_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('last_seen_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, help_text='Last change a visitor or the search index can see.')),
-                ('is_active', models.BooleanField(default=True)),
-                ('categories', models.ManyToManyField(blank=True, related_name='addons', to='marketplace.category')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amo_id", models.PositiveBigIntegerField(blank=True, null=True, unique=True)),
+                ("guid", models.CharField(blank=True, max_length=255)),
+                ("slug", models.SlugField(allow_unicode=True, max_length=255, unique=True)),
+                ("name", models.CharField(max_length=255)),
+                ("summary", models.TextField(blank=True, help_text="Sanitised HTML.")),
+                (
+                    "summary_text",
+                    models.TextField(blank=True, help_text="Plain text for search and the language model."),
+                ),
+                ("description", models.TextField(blank=True, help_text="Sanitised HTML.")),
+                ("description_text", models.TextField(blank=True)),
+                ("icon_url", models.URLField(blank=True, max_length=500)),
+                ("url", models.URLField(help_text="Canonical AMO page.", max_length=500)),
+                ("tags", models.JSONField(blank=True, default=list)),
+                ("average_daily_users", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "rating",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                    ),
+                ),
+                ("rating_count", models.PositiveIntegerField(blank=True, null=True)),
+                ("version", models.CharField(blank=True, max_length=64)),
+                ("license", models.CharField(blank=True, max_length=255)),
+                ("homepage", models.URLField(blank=True, max_length=500)),
+                ("permissions", models.JSONField(blank=True, default=list)),
+                ("host_permissions", models.JSONField(blank=True, default=list)),
+                (
+                    "needs_all_sites",
+                    models.BooleanField(default=False, help_text="Asks to read and change data on every website."),
+                ),
+                ("requires_payment", models.BooleanField(default=False)),
+                (
+                    "promoted",
+                    models.BooleanField(default=False, help_text="Promoted or recommended by the marketplace."),
+                ),
+                ("last_updated", models.DateTimeField(blank=True, null=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("api", "AMO API"), ("html", "AMO HTML page"), ("fixture", "Demo fixture")],
+                        default="api",
+                        max_length=16,
+                    ),
+                ),
+                ("content_hash", models.CharField(editable=False, max_length=64)),
+                ("first_seen_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("last_seen_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "changed_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now,
+                        editable=False,
+                        help_text="Last change a visitor or the search index can see.",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("categories", models.ManyToManyField(blank=True, related_name="addons", to="marketplace.category")),
             ],
             options={
-                'ordering': ['-average_daily_users', 'name'],
-                'indexes': [models.Index(fields=['is_active', '-average_daily_users'], name='addon_active_users'), models.Index(fields=['is_active', '-rating'], name='addon_active_rating'), models.Index(fields=['is_active', 'requires_payment'], name='addon_active_free'), models.Index(fields=['is_active', 'needs_all_sites'], name='addon_active_all_sites'), models.Index(fields=['content_hash'], name='addon_content_hash'), models.Index(fields=['changed_at'], name='addon_changed_at')],
+                "ordering": ["-average_daily_users", "name"],
+                "indexes": [
+                    models.Index(fields=["is_active", "-average_daily_users"], name="addon_active_users"),
+                    models.Index(fields=["is_active", "-rating"], name="addon_active_rating"),
+                    models.Index(fields=["is_active", "requires_payment"], name="addon_active_free"),
+                    models.Index(fields=["is_active", "needs_all_sites"], name="addon_active_all_sites"),
+                    models.Index(fields=["content_hash"], name="addon_content_hash"),
+                    models.Index(fields=["changed_at"], name="addon_changed_at"),
+                ],
             },
         ),
     ]

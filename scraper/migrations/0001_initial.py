@@ -4,36 +4,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ScrapeRun',
+            name="ScrapeRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('scrape', 'Scrape AMO pages'), ('import', 'Import AMO API JSON'), ('html', 'Parse saved HTML')], max_length=16)),
-                ('trigger', models.CharField(choices=[('cli', 'Command line'), ('admin', 'Admin action'), ('schedule', 'Schedule')], default='cli', max_length=16)),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('partial', 'Finished with errors'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('pages_fetched', models.PositiveIntegerField(default=0)),
-                ('created', models.PositiveIntegerField(default=0)),
-                ('updated', models.PositiveIntegerField(default=0)),
-                ('unchanged', models.PositiveIntegerField(default=0)),
-                ('skipped', models.PositiveIntegerField(default=0)),
-                ('deactivated', models.PositiveIntegerField(default=0)),
-                ('errors', models.JSONField(blank=True, default=list, help_text='Per-record and per-page problems.')),
-                ('failure', models.TextField(blank=True, help_text='Why the run stopped early, if it did.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("scrape", "Scrape AMO pages"),
+                            ("import", "Import AMO API JSON"),
+                            ("html", "Parse saved HTML"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[("cli", "Command line"), ("admin", "Admin action"), ("schedule", "Schedule")],
+                        default="cli",
+                        max_length=16,
+                    ),
+                ),
+                ("params", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("partial", "Finished with errors"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("pages_fetched", models.PositiveIntegerField(default=0)),
+                ("created", models.PositiveIntegerField(default=0)),
+                ("updated", models.PositiveIntegerField(default=0)),
+                ("unchanged", models.PositiveIntegerField(default=0)),
+                ("skipped", models.PositiveIntegerField(default=0)),
+                ("deactivated", models.PositiveIntegerField(default=0)),
+                ("errors", models.JSONField(blank=True, default=list, help_text="Per-record and per-page problems.")),
+                ("failure", models.TextField(blank=True, help_text="Why the run stopped early, if it did.")),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['status', '-created_at'], name='scraperun_status_created')],
+                "ordering": ["-created_at"],
+                "indexes": [models.Index(fields=["status", "-created_at"], name="scraperun_status_created")],
             },
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('scraper', '0001_initial'),
+        ("scraper", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='scraperun',
-            name='trigger',
-            field=models.CharField(choices=[('cli', 'Command line'), ('admin', 'Admin action')], default='cli', max_length=16),
+            model_name="scraperun",
+            name="trigger",
+            field=models.CharField(
+                choices=[("cli", "Command line"), ("admin", "Admin action")], default="cli", max_length=16
+            ),
         ),
     ]

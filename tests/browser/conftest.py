@@ -4,6 +4,7 @@ The server allows one extra origin, a static host page on another port (`allowed
 second one (`foreign_site`), so cross-origin embedding is tested both ways. Screenshots go to
 WIDGET_ARTIFACTS_DIR (default var/artifacts/widget).
 """
+
 from __future__ import annotations
 
 import functools
@@ -26,16 +27,30 @@ REPO = Path(__file__).resolve().parents[2]
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 # Test-only add-ons: one whose summary is markup (it must show as text) and one with an icon.
-SNEAKY_SUMMARY = "&lt;img src=x onerror=\"window.__xss=1;alert(1)\"&gt; quokka sunset tab painter"
-TEST_ADDONS = {"results": [
-    {"slug": "quokka-sneaky-painter", "name": "Quokka Sneaky Painter", "summary": SNEAKY_SUMMARY,
-     "categories": ["appearance"], "url": "https://addons.example.test/quokka-sneaky-painter/",
-     "average_daily_users": 12, "ratings": {"average": 3.5, "count": 4}},
-    {"slug": "wombat-icon-weather", "name": "Wombat Icon Weather", "summary": "Wombat weather forecast in the toolbar.",
-     "categories": ["alerts-updates"], "url": "https://addons.example.test/wombat-icon-weather/",
-     "icon_url": "https://icons.example.test/wombat.png", "average_daily_users": 40,
-     "ratings": {"average": 4.2, "count": 31}},
-]}
+SNEAKY_SUMMARY = '&lt;img src=x onerror="window.__xss=1;alert(1)"&gt; quokka sunset tab painter'
+TEST_ADDONS = {
+    "results": [
+        {
+            "slug": "quokka-sneaky-painter",
+            "name": "Quokka Sneaky Painter",
+            "summary": SNEAKY_SUMMARY,
+            "categories": ["appearance"],
+            "url": "https://addons.example.test/quokka-sneaky-painter/",
+            "average_daily_users": 12,
+            "ratings": {"average": 3.5, "count": 4},
+        },
+        {
+            "slug": "wombat-icon-weather",
+            "name": "Wombat Icon Weather",
+            "summary": "Wombat weather forecast in the toolbar.",
+            "categories": ["alerts-updates"],
+            "url": "https://addons.example.test/wombat-icon-weather/",
+            "icon_url": "https://icons.example.test/wombat.png",
+            "average_daily_users": 40,
+            "ratings": {"average": 4.2, "count": 31},
+        },
+    ]
+}
 SETUP_SCRIPT = """
 import sys, django
 django.setup()
@@ -113,17 +128,35 @@ def chat_server(browser_binary, host_sites, tmp_path_factory) -> ChatServer:
     scratch = tmp_path_factory.mktemp("chat-server")
     (scratch / "test_addons.json").write_text(json.dumps(TEST_ADDONS))
     env = {key: value for key, value in os.environ.items() if key not in {"CHROMA_URL", "REDIS_URL"}}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "marketplace.settings", "DATABASE_URL": f"sqlite:///{scratch}/db.sqlite3",
-        "VAR_DIR": str(scratch), "CHROMA_PATH": str(scratch / "chroma"), "LLM_BACKEND": "template",
-        "CHAT_RATE_LIMIT": "1000", "LOG_LEVEL": "WARNING", "CHAT_ALLOWED_ORIGINS": host_sites["allowed"][2],
-    })
-    subprocess.run([sys.executable, "-c", SETUP_SCRIPT, str(scratch / "test_addons.json")], cwd=REPO, env=env,
-                   check=True, capture_output=True, timeout=600)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+            "DATABASE_URL": f"sqlite:///{scratch}/db.sqlite3",
+            "VAR_DIR": str(scratch),
+            "CHROMA_PATH": str(scratch / "chroma"),
+            "LLM_BACKEND": "template",
+            "CHAT_RATE_LIMIT": "1000",
+            "LOG_LEVEL": "WARNING",
+            "CHAT_ALLOWED_ORIGINS": host_sites["allowed"][2],
+        }
+    )
+    subprocess.run(
+        [sys.executable, "-c", SETUP_SCRIPT, str(scratch / "test_addons.json")],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     port = free_port()
     log = open(scratch / "daphne.log", "w")  # noqa: SIM115 - closed after the server stops
-    server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                               "marketplace.asgi:application"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "marketplace.asgi:application"],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 120
     while True:
         try:

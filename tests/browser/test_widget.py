@@ -1,4 +1,5 @@
 """The chat widget in a real browser against a real server: embed, conversation, feedback, resume, safety."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,8 @@ TIMEOUT = 60_000  # ms; the first turn warms the server's retrieval up
 NEED = "I want to read comfortably at night"
 PNG = bytes.fromhex(  # a 1x1 PNG, served for the test add-on's icon URL
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2215c3d0000000049454e44ae426082")
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2215c3d0000000049454e44ae426082"
+)
 
 
 class Widget:
@@ -94,8 +96,12 @@ def test_conversation_refine_feedback_and_resume(chat_server, page, artifacts):
     expect(down_card.locator(".noted")).to_have_text("Got it — I won't suggest it again.", timeout=TIMEOUT)
     expect(down_card.locator(".thumb.down")).to_have_attribute("aria-pressed", "true")
     widget.idle()
-    stored = [json.loads(row[0]) for row in chat_server.query(
-        "SELECT feedback FROM chatbot_message WHERE kind = 'feedback' AND feedback IS NOT NULL")]
+    stored = [
+        json.loads(row[0])
+        for row in chat_server.query(
+            "SELECT feedback FROM chatbot_message WHERE kind = 'feedback' AND feedback IS NOT NULL"
+        )
+    ]
     assert {"slug": down_slug, "value": "down"} in stored
 
     shown_before_reload = widget.shown_slugs()
@@ -216,8 +222,10 @@ def test_embedded_on_an_allowed_partner_site(chat_server, host_sites, page):
     expect(widget.root.locator("h2")).to_have_text("Partner helper")
     widget.say(NEED)
     expect(widget.cards.first).to_be_visible(timeout=TIMEOUT)
-    api = page.evaluate("url => fetch(url).then(r => r.json()).then(body => body.results.length)",
-                        chat_server.url + "/api/recommend?q=dark+mode")
+    api = page.evaluate(
+        "url => fetch(url).then(r => r.json()).then(body => body.results.length)",
+        chat_server.url + "/api/recommend?q=dark+mode",
+    )
     assert api > 0
 
 
@@ -228,13 +236,18 @@ def test_a_site_not_allowed_cannot_connect(chat_server, host_sites, page):
     widget = Widget(page)
     widget.open()
     expect(widget.status).to_have_text("Can't reach the assistant right now. Retrying…", timeout=TIMEOUT)
-    opened = page.evaluate("""url => new Promise(done => {
+    opened = page.evaluate(
+        """url => new Promise(done => {
         const socket = new WebSocket(url);
         socket.onopen = () => done(true);
         socket.onclose = () => done(false);
-    })""", chat_server.url.replace("http", "ws") + "/ws/chat/")
+    })""",
+        chat_server.url.replace("http", "ws") + "/ws/chat/",
+    )
     assert opened is False
-    api = page.evaluate("url => fetch(url).then(() => 'read', error => 'blocked')", chat_server.url + "/api/recommend?q=x")
+    api = page.evaluate(
+        "url => fetch(url).then(() => 'read', error => 'blocked')", chat_server.url + "/api/recommend?q=x"
+    )
     assert api == "blocked"
     assert page.evaluate("Object.keys(localStorage).filter(key => key.endsWith(':session'))") == []
     assert conversation_count(chat_server) == before

@@ -3,6 +3,7 @@
 The page's WebSocket is replaced by a fake the test drives frame by frame, so situations that are hard
 to provoke on a real server (a dropped connection mid-conversation, an error frame) are exact.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -26,9 +27,18 @@ window.WebSocket = class FakeSocket {
 };
 """
 SESSION = "0b6cd0a4-62a5-4a35-9a2b-0d5f3c1f7a11"
-CARD = {"slug": "night-owl", "name": "Night Owl", "icon_url": "", "summary": "Dims pages after dark.",
-        "url": "https://addons.example.test/night-owl/", "rating": 4.5, "rating_count": 1200, "users": 35000,
-        "categories": [], "reason": ""}
+CARD = {
+    "slug": "night-owl",
+    "name": "Night Owl",
+    "icon_url": "",
+    "summary": "Dims pages after dark.",
+    "url": "https://addons.example.test/night-owl/",
+    "rating": 4.5,
+    "rating_count": 1200,
+    "users": 35000,
+    "categories": [],
+    "reason": "",
+}
 
 
 class Scripted:
@@ -113,12 +123,17 @@ def test_cards_then_streamed_reply_with_typing_indicator(scripted, page):
 
 def test_a_replayed_closed_conversation_offers_no_quick_replies(scripted, page):
     widget, server = scripted
-    server.push({"type": "history", "messages": [
-        {"turn": 1, "role": "visitor", "kind": "message", "text": "dark pages"},
-        {"turn": 1, "role": "assistant", "kind": "reply", "text": "Try Night Owl.", "cards": [CARD]},
-        {"turn": 2, "role": "visitor", "kind": "feedback", "feedback": {"value": "satisfied"}},
-        {"turn": 2, "role": "assistant", "kind": "reply", "text": "Glad it helped."},
-    ]})
+    server.push(
+        {
+            "type": "history",
+            "messages": [
+                {"turn": 1, "role": "visitor", "kind": "message", "text": "dark pages"},
+                {"turn": 1, "role": "assistant", "kind": "reply", "text": "Try Night Owl.", "cards": [CARD]},
+                {"turn": 2, "role": "visitor", "kind": "feedback", "feedback": {"value": "satisfied"}},
+                {"turn": 2, "role": "assistant", "kind": "reply", "text": "Glad it helped."},
+            ],
+        }
+    )
     expect(widget.root.locator(".msg.me")).to_have_text(["dark pages", "That's it!"])
     expect(widget.root.locator(".actions")).to_be_hidden()
     widget.say("and something for tabs")
@@ -140,7 +155,9 @@ def test_error_frames_are_shown_politely_as_text(scripted):
 
 def test_reconnects_with_backoff_resumes_and_sends_what_was_typed_offline(scripted, page):
     widget, server = scripted
-    assert page.evaluate("Object.entries(localStorage)") == [[f"addon-concierge:{widget_server(page)}:session", SESSION]]
+    assert page.evaluate("Object.entries(localStorage)") == [
+        [f"addon-concierge:{widget_server(page)}:session", SESSION]
+    ]
     server.drop()
     expect(widget.status).to_have_text("Connection lost — reconnecting…")
     page.wait_for_function("window.__sockets.length === 2", timeout=5000)
@@ -155,13 +172,30 @@ def test_reconnects_with_backoff_resumes_and_sends_what_was_typed_offline(script
     expect(widget.root.locator(".msg.me.queued")).to_have_text("block trackers")
     server.accept(resumed=True)
     assert server.sent() == []  # not before the history is drawn, so the order on screen stays right
-    server.push({"type": "history", "messages": [
-        {"turn": 1, "role": "visitor", "kind": "message", "text": "dark pages"},
-        {"turn": 1, "role": "assistant", "kind": "reply", "text": "Try Night Owl.", "cards": [CARD],
-         "question": {"id": "q1", "text": "Which site?", "options": [{"id": "yt", "label": "YouTube"}]}},
-        {"turn": 2, "role": "visitor", "kind": "answer", "text": "yt", "question": {"id": "q1", "option": "yt"}},
-        {"turn": 2, "role": "visitor", "kind": "feedback", "feedback": {"slug": "night-owl", "value": "down"}},
-    ]})
+    server.push(
+        {
+            "type": "history",
+            "messages": [
+                {"turn": 1, "role": "visitor", "kind": "message", "text": "dark pages"},
+                {
+                    "turn": 1,
+                    "role": "assistant",
+                    "kind": "reply",
+                    "text": "Try Night Owl.",
+                    "cards": [CARD],
+                    "question": {"id": "q1", "text": "Which site?", "options": [{"id": "yt", "label": "YouTube"}]},
+                },
+                {
+                    "turn": 2,
+                    "role": "visitor",
+                    "kind": "answer",
+                    "text": "yt",
+                    "question": {"id": "q1", "option": "yt"},
+                },
+                {"turn": 2, "role": "visitor", "kind": "feedback", "feedback": {"slug": "night-owl", "value": "down"}},
+            ],
+        }
+    )
     assert server.sent() == [{"type": "message", "text": "block trackers"}]
     expect(widget.root.locator(".msg.me.queued")).to_have_count(0)
     expect(widget.root.locator(".msg.me")).to_have_text(["dark pages", "YouTube", "block trackers"])
@@ -184,16 +218,16 @@ def test_a_forgotten_session_starts_afresh(scripted, page):
     assert stored == ["5e7f51d9-7d0c-4f7e-a7a4-3c43c3a9d2f0"]
 
 
-
 def test_configuration_from_data_attributes(chat_server, host_sites, page):
     folder, _, site = host_sites["allowed"]
     (folder / "configured.html").write_text(
         '<!doctype html><html lang="de"><head><style>body > *, div, button, section { display: none !important;'
-        ' font: 40px serif !important; color: red !important }</style></head><body>'  # a hostile host page
+        " font: 40px serif !important; color: red !important }</style></head><body>"  # a hostile host page
         f'<script src="{chat_server.url}/static/chatbot/widget.js" data-server="{chat_server.url}/" '
         'data-title="Shop-Hilfe" data-accent="rgb(200, 10, 60)" data-position="bottom-left" '
         'data-greeting="Willkommen im Laden!" data-examples="Werbung blockieren|Tabs ordnen" async></script>'
-        '</body></html>')
+        "</body></html>"
+    )
     page.add_init_script(FAKE_SOCKET)
     page.goto(site + "/configured.html")
     widget = Widget(page)

@@ -1,4 +1,5 @@
 """Properties of widget.js that hold on any host page, checked without a browser."""
+
 from __future__ import annotations
 
 import re

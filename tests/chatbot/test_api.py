@@ -1,10 +1,22 @@
 """GET /api/recommend: the documented shape, filters passed through, and 400s with JSON errors."""
+
 from __future__ import annotations
 
 import pytest
 
-CARD_FIELDS = {"slug", "name", "summary", "icon_url", "url", "rating", "rating_count", "users", "categories",
-               "score", "reason"}
+CARD_FIELDS = {
+    "slug",
+    "name",
+    "summary",
+    "icon_url",
+    "url",
+    "rating",
+    "rating_count",
+    "users",
+    "categories",
+    "score",
+    "reason",
+}
 
 
 def test_recommend_returns_cards_with_score_and_reason(client, demo_catalog):
@@ -20,8 +32,18 @@ def test_recommend_returns_cards_with_score_and_reason(client, demo_catalog):
 def test_filters_and_exclusions_pass_through(client, demo_catalog):
     first = client.get("/api/recommend", {"q": "password manager", "k": 2}).json()["results"]
     shown = ",".join(card["slug"] for card in first)
-    body = client.get("/api/recommend", {"q": "password manager", "k": 5, "exclude": shown, "free": "1",
-                                         "min_rating": "4", "no_all_sites": "0", "category": "privacy-security"}).json()
+    body = client.get(
+        "/api/recommend",
+        {
+            "q": "password manager",
+            "k": 5,
+            "exclude": shown,
+            "free": "1",
+            "min_rating": "4",
+            "no_all_sites": "0",
+            "category": "privacy-security",
+        },
+    ).json()
     assert body["results"]
     for card in body["results"]:
         assert card["slug"] not in shown.split(",")
@@ -29,19 +51,22 @@ def test_filters_and_exclusions_pass_through(client, demo_catalog):
         assert "privacy-security" in [category["slug"] for category in card["categories"]]
 
 
-@pytest.mark.parametrize("params, message", [
-    ({}, "q is required"),
-    ({"q": "   "}, "q is required"),
-    ({"q": "x" * 1001}, "longer than 1000"),
-    ({"q": "ads", "k": "abc"}, "k must be a number"),
-    ({"q": "ads", "k": "0"}, "between 1 and 50"),
-    ({"q": "ads", "k": "500"}, "between 1 and 50"),
-    ({"q": "ads", "min_rating": "6"}, "min_rating must be between"),
-    ({"q": "ads", "free": "maybe"}, "free must be 1 or 0"),
-    ({"q": "ads", "no_all_sites": "2"}, "no_all_sites must be 1 or 0"),
-    ({"q": "ads", "category": "no-such-category"}, "unknown category"),
-    ({"q": "ads", "exclude": "ok,<script>"}, "comma-separated slugs"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({}, "q is required"),
+        ({"q": "   "}, "q is required"),
+        ({"q": "x" * 1001}, "longer than 1000"),
+        ({"q": "ads", "k": "abc"}, "k must be a number"),
+        ({"q": "ads", "k": "0"}, "between 1 and 50"),
+        ({"q": "ads", "k": "500"}, "between 1 and 50"),
+        ({"q": "ads", "min_rating": "6"}, "min_rating must be between"),
+        ({"q": "ads", "free": "maybe"}, "free must be 1 or 0"),
+        ({"q": "ads", "no_all_sites": "2"}, "no_all_sites must be 1 or 0"),
+        ({"q": "ads", "category": "no-such-category"}, "unknown category"),
+        ({"q": "ads", "exclude": "ok,<script>"}, "comma-separated slugs"),
+    ],
+)
 def test_bad_parameters_get_400_with_a_json_error(client, db, params, message):
     response = client.get("/api/recommend", params)
     assert response.status_code == 400

@@ -1,4 +1,5 @@
 """The websocket protocol v1 end to end with Channels' communicator (template replies, demo catalogue)."""
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,18 @@ async def test_session_cards_before_tokens_reply_and_done(demo_catalog):
     assert types[0] == "cards" and "token" in types and types[-2:] == ["reply", "done"]
     assert types.index("cards") < types.index("token")
     cards = frames[0]["cards"]
-    assert cards and {"slug", "name", "icon_url", "summary", "url", "rating", "rating_count", "users",
-                      "categories", "reason"} <= set(cards[0])
+    assert cards and {
+        "slug",
+        "name",
+        "icon_url",
+        "summary",
+        "url",
+        "rating",
+        "rating_count",
+        "users",
+        "categories",
+        "reason",
+    } <= set(cards[0])
     reply = frames[-2]["text"]
     assert reply == "".join(frame["text"] for frame in frames if frame["type"] == "token")
     assert all(frame["turn"] == frames[0]["turn"] for frame in frames)
@@ -53,17 +64,20 @@ async def test_session_cards_before_tokens_reply_and_done(demo_catalog):
     await communicator.disconnect()
 
 
-@pytest.mark.parametrize("raw, code", [
-    ("{not json", "bad_json"),
-    (json.dumps({"type": "dance"}), "unknown_type"),
-    (json.dumps(["message"]), "bad_frame"),
-    (json.dumps({"type": "message", "text": "   "}), "empty_text"),
-    (json.dumps({"type": "message", "text": "x" * 1001}), "text_too_long"),
-    (json.dumps({"type": "message", "text": 42}), "bad_frame"),
-    (json.dumps({"type": "feedback", "value": "meh"}), "bad_frame"),
-    (json.dumps({"type": "feedback", "slug": "x", "value": "sideways"}), "bad_frame"),
-    (json.dumps({"type": "answer", "question_id": 1, "option": "a"}), "bad_frame"),
-])
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        ("{not json", "bad_json"),
+        (json.dumps({"type": "dance"}), "unknown_type"),
+        (json.dumps(["message"]), "bad_frame"),
+        (json.dumps({"type": "message", "text": "   "}), "empty_text"),
+        (json.dumps({"type": "message", "text": "x" * 1001}), "text_too_long"),
+        (json.dumps({"type": "message", "text": 42}), "bad_frame"),
+        (json.dumps({"type": "feedback", "value": "meh"}), "bad_frame"),
+        (json.dumps({"type": "feedback", "slug": "x", "value": "sideways"}), "bad_frame"),
+        (json.dumps({"type": "answer", "question_id": 1, "option": "a"}), "bad_frame"),
+    ],
+)
 async def test_bad_frames_get_an_error_and_the_connection_survives(demo_catalog, raw, code):
     communicator, _ = await connect()
     await communicator.send_to(text_data=raw)
@@ -113,8 +127,9 @@ async def test_unsatisfied_asks_a_question_and_answers_refine_without_repeats(de
     frames = await until_done(communicator)
     question = next(frame for frame in frames if frame["type"] == "question")
     assert 2 <= len(question["options"]) <= 5
-    await communicator.send_json_to({"type": "answer", "question_id": question["question_id"],
-                                     "option": question["options"][0]["id"]})
+    await communicator.send_json_to(
+        {"type": "answer", "question_id": question["question_id"], "option": question["options"][0]["id"]}
+    )
     refined = next(frame for frame in await until_done(communicator) if frame["type"] == "cards")["cards"]
     assert refined and not {c["slug"] for c in first} & {c["slug"] for c in refined}
     await communicator.send_json_to({"type": "more"})
@@ -147,8 +162,13 @@ async def test_card_feedback_and_satisfied_are_stored(demo_catalog):
 async def test_every_client_frame_gets_exactly_one_done_or_error_in_order(demo_catalog):
     """The widget matches acknowledgements to what it sent (README protocol section)."""
     communicator, _ = await connect()
-    burst = [{"type": "message", "text": "dark mode for every site"}, {"type": "feedback", "slug": "x", "value": "up"},
-             "not json", {"type": "more"}, {"type": "tune", "params": {"temperature": 0.2}}]
+    burst = [
+        {"type": "message", "text": "dark mode for every site"},
+        {"type": "feedback", "slug": "x", "value": "up"},
+        "not json",
+        {"type": "more"},
+        {"type": "tune", "params": {"temperature": 0.2}},
+    ]
     for frame in burst:
         await communicator.send_to(text_data=frame if isinstance(frame, str) else json.dumps(frame))
     terminal = []

@@ -1,4 +1,5 @@
 """Conversation services: open/resume, and the optional LOGGING_URL export that never breaks the chat."""
+
 from __future__ import annotations
 
 import json
@@ -37,10 +38,17 @@ def collector():
 def conversation_with_messages() -> Conversation:
     conversation, resumed = conversation_open(origin="https://shop.example")
     assert not resumed
-    message_record(conversation=conversation, turn=1, role=Message.Role.VISITOR, kind=Message.Kind.MESSAGE,
-                   text="block ads")
-    message_record(conversation=conversation, turn=1, role=Message.Role.ASSISTANT, kind=Message.Kind.REPLY,
-                   text="Here you go", cards=[{"slug": "ublock-origin", "name": "uBlock Origin"}])
+    message_record(
+        conversation=conversation, turn=1, role=Message.Role.VISITOR, kind=Message.Kind.MESSAGE, text="block ads"
+    )
+    message_record(
+        conversation=conversation,
+        turn=1,
+        role=Message.Role.ASSISTANT,
+        kind=Message.Kind.REPLY,
+        text="Here you go",
+        cards=[{"slug": "ublock-origin", "name": "uBlock Origin"}],
+    )
     return conversation
 
 

@@ -1,4 +1,5 @@
 """One way to start a job: by task name, after commit; a broker's worker runs it, else a background thread."""
+
 from __future__ import annotations
 
 import threading
@@ -15,8 +16,9 @@ def test_with_a_broker_the_job_is_sent_by_name_after_commit(db, sent, django_cap
     assert sent == [("retrieval.tasks.index_sync", (["a", "b"],))]
 
 
-def test_without_a_broker_the_job_runs_in_a_background_thread(db, settings, monkeypatch,
-                                                             django_capture_on_commit_callbacks):
+def test_without_a_broker_the_job_runs_in_a_background_thread(
+    db, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     ran = []
     release = threading.Event()

@@ -1,4 +1,5 @@
 """CHAT_ALLOWED_ORIGINS: the websocket origin check and CORS on /api/."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,35 +11,41 @@ from marketplace.origins import origin_allowed, origin_normalize
 PARTNER = "https://shop.example.com"
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("https://Shop.Example.com", "https://shop.example.com"),
-    ("https://shop.example.com:443", "https://shop.example.com"),
-    ("http://127.0.0.1:8000/", "http://127.0.0.1:8000"),
-    ("http://[::1]:8000", "http://[::1]:8000"),
-    ("null", ""),
-    ("file://", ""),
-    ("https://shop.example.com/path", ""),
-    ("https://user@shop.example.com", ""),
-    ("http://host:99999", ""),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("https://Shop.Example.com", "https://shop.example.com"),
+        ("https://shop.example.com:443", "https://shop.example.com"),
+        ("http://127.0.0.1:8000/", "http://127.0.0.1:8000"),
+        ("http://[::1]:8000", "http://[::1]:8000"),
+        ("null", ""),
+        ("file://", ""),
+        ("https://shop.example.com/path", ""),
+        ("https://user@shop.example.com", ""),
+        ("http://host:99999", ""),
+    ],
+)
 def test_origin_normalize(raw, expected):
     assert origin_normalize(raw) == expected
 
 
-@pytest.mark.parametrize("origin, allowed, expected", [
-    (PARTNER, [PARTNER], True),
-    ("https://shop.example.com:443", [PARTNER], True),
-    ("http://shop.example.com", [PARTNER], False),  # another scheme is another origin
-    ("https://shop.example.com:8443", [PARTNER], False),
-    ("https://evil.com", [PARTNER], False),
-    ("https://shop.example.com.evil.com", [PARTNER], False),
-    ("https://a.example.com", ["https://*.example.com"], True),
-    ("https://example.com", ["https://*.example.com"], False),
-    ("https://aexample.com", ["https://*.example.com"], False),
-    ("https://anything.org", ["*"], True),
-    ("null", ["*"], False),  # sandboxed frames and file pages never pass
-    ("", [], True),  # no Origin: not a browser page (servers, curl)
-])
+@pytest.mark.parametrize(
+    "origin, allowed, expected",
+    [
+        (PARTNER, [PARTNER], True),
+        ("https://shop.example.com:443", [PARTNER], True),
+        ("http://shop.example.com", [PARTNER], False),  # another scheme is another origin
+        ("https://shop.example.com:8443", [PARTNER], False),
+        ("https://evil.com", [PARTNER], False),
+        ("https://shop.example.com.evil.com", [PARTNER], False),
+        ("https://a.example.com", ["https://*.example.com"], True),
+        ("https://example.com", ["https://*.example.com"], False),
+        ("https://aexample.com", ["https://*.example.com"], False),
+        ("https://anything.org", ["*"], True),
+        ("null", ["*"], False),  # sandboxed frames and file pages never pass
+        ("", [], True),  # no Origin: not a browser page (servers, curl)
+    ],
+)
 def test_origin_allowed(origin, allowed, expected):
     assert origin_allowed(origin, allowed=allowed) is expected
 
@@ -58,8 +65,9 @@ async def _handshake(origin: str | None) -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("origin, expected", [
-    (PARTNER, True), ("https://evil.com", False), ("http://chat.example.org", True), (None, True)])
+@pytest.mark.parametrize(
+    "origin, expected", [(PARTNER, True), ("https://evil.com", False), ("http://chat.example.org", True), (None, True)]
+)
 async def test_websocket_origin_check(settings, origin, expected):
     settings.CHAT_ALLOWED_ORIGINS = [PARTNER]
     assert await _handshake(origin) is expected
@@ -88,8 +96,12 @@ def test_cors_refuses_other_origins(client, partner_only):
 
 
 def test_cors_preflight(client, partner_only):
-    response = client.options("/api/recommend", HTTP_ORIGIN=PARTNER, HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
-                              HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type")
+    response = client.options(
+        "/api/recommend",
+        HTTP_ORIGIN=PARTNER,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type",
+    )
     assert response.status_code == 204
     assert response["Access-Control-Allow-Origin"] == PARTNER
     assert "GET" in response["Access-Control-Allow-Methods"]

@@ -1,4 +1,5 @@
 """Catalogue writes: sanitising, hashing, partial records, deactivation, the demo catalogue."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,8 +19,16 @@ pytestmark = pytest.mark.django_db
 
 
 def record(slug: str = "tab-tidy", **overrides) -> AddonRecord:
-    values = dict(slug=slug, name="Tab Tidy", summary="Keeps <b>tabs</b> tidy.", categories=["tabs"],
-                  average_daily_users=100, rating=4.5, rating_count=10, source="api")
+    values = {
+        "slug": slug,
+        "name": "Tab Tidy",
+        "summary": "Keeps <b>tabs</b> tidy.",
+        "categories": ["tabs"],
+        "average_daily_users": 100,
+        "rating": 4.5,
+        "rating_count": 10,
+        "source": "api",
+    }
     values.update(overrides)
     return AddonRecord(**values)
 
@@ -49,8 +58,9 @@ def test_scripts_and_event_handlers_are_stripped_and_text_is_plain():
 
 
 def test_name_is_plain_text_and_bad_urls_are_dropped():
-    addon, _ = addon_upsert(record=record(name="<b>Bold</b> Name", icon_url="javascript:alert(1)",
-                                          homepage="data:text/html,hi"))
+    addon, _ = addon_upsert(
+        record=record(name="<b>Bold</b> Name", icon_url="javascript:alert(1)", homepage="data:text/html,hi")
+    )
     assert addon.name == "Bold Name"
     assert addon.icon_url == "" and addon.homepage == ""
 

@@ -1,4 +1,5 @@
 """CHROMA_URL: the same sync and retrieval against a real Chroma server (the `chroma run` the package ships)."""
+
 from __future__ import annotations
 
 import shutil
@@ -10,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.recommend import recommend
-from retrieval.sync import index_drift
 from marketplace.jobs import jobs_wait
 from marketplace.records import AddonRecord
 from marketplace.services import addons_upsert
+from retrieval.recommend import recommend
+from retrieval.sync import index_drift
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,8 +28,11 @@ def chroma_server(tmp_path, settings):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([executable, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [executable, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -46,10 +50,19 @@ def chroma_server(tmp_path, settings):
 
 
 def test_index_sync_and_recommend_through_a_chroma_server(chroma_server):
-    addons_upsert(records=[
-        AddonRecord(slug="ad-wall", name="Ad Wall", summary="Blocks ads and trackers on every site", categories=["privacy-security"]),
-        AddonRecord(slug="tab-nap", name="Tab Nap", summary="Puts idle tabs to sleep to save memory", categories=["tabs"]),
-    ])
+    addons_upsert(
+        records=[
+            AddonRecord(
+                slug="ad-wall",
+                name="Ad Wall",
+                summary="Blocks ads and trackers on every site",
+                categories=["privacy-security"],
+            ),
+            AddonRecord(
+                slug="tab-nap", name="Tab Nap", summary="Puts idle tabs to sleep to save memory", categories=["tabs"]
+            ),
+        ]
+    )
     assert jobs_wait(60) and index_drift().total == 0
     assert [r.addon.slug for r in recommend("stop ads", k=1)] == ["ad-wall"]
     assert [r.addon.slug for r in recommend("firefox uses too much memory with tabs", k=1)] == ["tab-nap"]

@@ -1,4 +1,5 @@
 """Typo correction: misspellings are read as the catalogue word meant, real words are left alone."""
+
 from __future__ import annotations
 
 from retrieval.embedder import known_words
@@ -6,8 +7,18 @@ from retrieval.lexical import LexicalIndex
 
 
 def row(slug: str, name: str, summary: str) -> dict:
-    return {"slug": slug, "name": name, "tags": [], "summary_text": summary, "categories": "Other",
-            "category_slugs": {"other"}, "sites": "", "rating": 4.0, "free": True, "all_sites": False}
+    return {
+        "slug": slug,
+        "name": name,
+        "tags": [],
+        "summary_text": summary,
+        "categories": "Other",
+        "category_slugs": {"other"},
+        "sites": "",
+        "rating": 4.0,
+        "free": True,
+        "all_sites": False,
+    }
 
 
 ROWS = [

@@ -1,10 +1,10 @@
 """recommend() on the demo catalogue: ranking sanity, every filter, exclusions, typos, reasons."""
+
 from __future__ import annotations
 
-
+from marketplace.models import Addon
 from retrieval.query import Filters
 from retrieval.recommend import fuse, prior, recommend
-from marketplace.models import Addon
 
 AD_BLOCKERS = {"ublock-origin", "adblock-plus", "adguard-adblocker", "ghostery", "adblocker-ultimate"}
 
@@ -70,7 +70,6 @@ def test_fusion_and_prior_arithmetic():
     popular = Addon(average_daily_users=1_000_000, rating=4.8, rating_count=5000)
     unknown = Addon(average_daily_users=None, rating=None, rating_count=None)
     assert 0 <= prior(unknown) < prior(popular) <= 1
-
 
 
 def test_a_means_the_visitor_rules_out_is_not_searched_for(demo_catalog):

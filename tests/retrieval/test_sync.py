@@ -1,4 +1,5 @@
 """The index follows the catalogue: create, update, deactivate, delete, admin edits; rebuild; drift."""
+
 from __future__ import annotations
 
 from io import StringIO
@@ -8,13 +9,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from retrieval.recommend import recommend
-from retrieval.store import vector_store
-from retrieval.sync import index_drift, index_rebuild, index_sync
 from marketplace.jobs import jobs_wait
 from marketplace.models import Addon
 from marketplace.records import AddonRecord
 from marketplace.services import addon_deactivate, addons_deactivate_missing, addons_upsert
+from retrieval.recommend import recommend
+from retrieval.store import vector_store
+from retrieval.sync import index_drift, index_rebuild, index_sync
 from tests.factories import api_addon, write_results
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,15 +23,25 @@ JOB_SECONDS = 60  # the index sync runs as a background job; wait for it, never 
 
 
 def record(slug: str, **overrides) -> AddonRecord:
-    values = dict(slug=slug, name=slug.replace("-", " ").title(), summary=f"{slug} helps with things",
-                  categories=["tabs"], average_daily_users=10, rating=4.0, rating_count=3)
+    values = {
+        "slug": slug,
+        "name": slug.replace("-", " ").title(),
+        "summary": f"{slug} helps with things",
+        "categories": ["tabs"],
+        "average_daily_users": 10,
+        "rating": 4.0,
+        "rating_count": 3,
+    }
     values.update(overrides)
     return AddonRecord(**values)
 
 
 def indexed() -> dict[str, dict]:
     found = vector_store().get(include=["metadatas", "documents"])
-    return {slug: {**meta, "text": text} for slug, meta, text in zip(found["ids"], found["metadatas"], found["documents"])}
+    return {
+        slug: {**meta, "text": text}
+        for slug, meta, text in zip(found["ids"], found["metadatas"], found["documents"], strict=True)
+    }
 
 
 def test_create_and_update_reach_the_index_after_commit():
@@ -68,10 +79,27 @@ def test_admin_edit_and_delete_update_the_index(admin_client):
     addons_upsert(records=[record("edit-me"), record("delete-me")])
     assert jobs_wait(JOB_SECONDS)
     addon = Addon.objects.get(slug="edit-me")
-    form = {"name": "Edited Name", "slug": "edit-me", "url": addon.url, "icon_url": "", "summary": "<b>Fresh</b> words",
-            "description": "", "categories": [c.pk for c in addon.categories.all()], "tags": "[]", "is_active": "on",
-            "average_daily_users": "10", "rating": "4.0", "rating_count": "3", "version": "", "license": "",
-            "homepage": "", "last_updated_0": "", "last_updated_1": "", "permissions": "[]", "host_permissions": "[]"}
+    form = {
+        "name": "Edited Name",
+        "slug": "edit-me",
+        "url": addon.url,
+        "icon_url": "",
+        "summary": "<b>Fresh</b> words",
+        "description": "",
+        "categories": [c.pk for c in addon.categories.all()],
+        "tags": "[]",
+        "is_active": "on",
+        "average_daily_users": "10",
+        "rating": "4.0",
+        "rating_count": "3",
+        "version": "",
+        "license": "",
+        "homepage": "",
+        "last_updated_0": "",
+        "last_updated_1": "",
+        "permissions": "[]",
+        "host_permissions": "[]",
+    }
     response = admin_client.post(reverse("admin:marketplace_addon_change", args=[addon.pk]), form)
     assert response.status_code == 302, response.content.decode()[:2000]
     addon.refresh_from_db()
@@ -120,8 +148,12 @@ def test_a_failing_index_never_undoes_the_catalogue_write():
 
 def test_the_sites_an_addon_asks_for_are_searchable_though_its_listing_never_names_them():
     summary = "Shows subtitles in two languages at once for language study"
-    addons_upsert(records=[record("dual-subs", summary=summary, host_permissions=["*://*.netflix.com/*"]),
-                           record("study-subs", summary=summary, permissions=["<all_urls>"])])
+    addons_upsert(
+        records=[
+            record("dual-subs", summary=summary, host_permissions=["*://*.netflix.com/*"]),
+            record("study-subs", summary=summary, permissions=["<all_urls>"]),
+        ]
+    )
     assert jobs_wait(JOB_SECONDS)
     assert "Works on: netflix." in indexed()["dual-subs"]["text"] and "Works on" not in indexed()["study-subs"]["text"]
     best = recommend("netflix", k=2)[0]

@@ -1,4 +1,5 @@
 """A scripted fake AMO website on 127.0.0.1 for scrape tests: pages, robots.txt, 429s, stalls."""
+
 from __future__ import annotations
 
 import threading
@@ -46,7 +47,11 @@ def listing_card(slug: str, name: str, users: str = "1,000 users", rating: str =
 
 
 def listing_page(*cards: str, next_href: str = "") -> str:
-    paginator = f'<div class="Paginate"><a class="Paginate-item Paginate-item--next" href="{next_href}">Next</a></div>' if next_href else ""
+    paginator = (
+        f'<div class="Paginate"><a class="Paginate-item Paginate-item--next" href="{next_href}">Next</a></div>'
+        if next_href
+        else ""
+    )
     return f"<html><body><section class='SearchResults'><ul>{''.join(cards)}</ul></section>{paginator}</body></html>"
 
 

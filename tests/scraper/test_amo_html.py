@@ -1,8 +1,9 @@
 """scraper.amo_html against hand-written pages that imitate AMO's React markup."""
+
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ def by_slug(records):
 
 
 # --- category listing ------------------------------------------------------------------
+
 
 def test_category_listing_returns_every_card_in_page_order():
     records = parse_page(load("category_listing.html"), page_url=CATEGORY_URL)
@@ -105,6 +107,7 @@ def test_next_page_url_falls_back_to_head_link():
 
 # --- search results + state enrichment -------------------------------------------------
 
+
 def test_search_results_deduplicate_and_merge_by_slug():
     records = parse_page(load("search_results.html"), page_url=SEARCH_URL)
     assert [r.slug for r in records] == ["tab-stash", "tree-tabs"]
@@ -128,7 +131,7 @@ def test_state_enriches_dom_records_but_dom_wins():
     assert stash.categories == ["tabs"]
     assert stash.tags == ["tabs", "productivity"]
     assert stash.permissions == ["tabs", "storage"]
-    assert stash.last_updated == datetime(2024, 1, 5, 10, 0, tzinfo=timezone.utc)
+    assert stash.last_updated == datetime(2024, 1, 5, 10, 0, tzinfo=UTC)
     assert stash.source == "html"
 
 
@@ -138,12 +141,15 @@ def test_state_addons_missing_from_the_dom_are_not_reported():
 
 
 def test_state_rendered_for_another_url_is_ignored():
-    html = load("search_results.html").replace(b'"pathname": "/en-US/firefox/search/"', b'"pathname": "/en-US/firefox/"')
+    html = load("search_results.html").replace(
+        b'"pathname": "/en-US/firefox/search/"', b'"pathname": "/en-US/firefox/"'
+    )
     stash = parse_page(html, page_url=SEARCH_URL)[0]
     assert stash.amo_id is None and stash.guid == "" and stash.version == ""
 
 
 # --- detail page -----------------------------------------------------------------------
+
 
 def test_detail_page_own_addon_first_then_recommendations():
     records = parse_page(load("detail_recommended.html"))
@@ -171,11 +177,15 @@ def test_detail_page_values():
     assert addon.tags == ["dark mode", "accessibility"]
     assert addon.permissions == ["storage"]  # optional permissions are not required ones
     assert addon.host_permissions == ["<all_urls>"]
-    assert addon.last_updated == datetime(2024, 3, 2, 8, 15, tzinfo=timezone.utc)
+    assert addon.last_updated == datetime(2024, 3, 2, 8, 15, tzinfo=UTC)
 
 
 def test_detail_recommendation_cards():
-    cards = by_slug(parse_page(load("detail_recommended.html"), page_url="https://addons.mozilla.org/en-US/firefox/addon/dark-reader-lite/"))
+    cards = by_slug(
+        parse_page(
+            load("detail_recommended.html"), page_url="https://addons.mozilla.org/en-US/firefox/addon/dark-reader-lite/"
+        )
+    )
     assert cards["night-shift"].name == "Night Shift"
     assert cards["night-shift"].average_daily_users == 22222
     assert cards["night-shift"].rating == 4.2
@@ -185,9 +195,11 @@ def test_detail_recommendation_cards():
 
 
 def test_detail_slug_comes_from_page_url_when_dom_and_head_lack_it():
-    html = ('<div class="Addon" data-site-identifier="5"><h1 class="AddonTitle">Solo'
-            '<span class="AddonTitle-author"> by <a href="/en-US/firefox/user/1/">Me</a></span></h1>'
-            '<dl class="MetadataCard-list"><dd>1</dd><dt>Users</dt></dl></div>')
+    html = (
+        '<div class="Addon" data-site-identifier="5"><h1 class="AddonTitle">Solo'
+        '<span class="AddonTitle-author"> by <a href="/en-US/firefox/user/1/">Me</a></span></h1>'
+        '<dl class="MetadataCard-list"><dd>1</dd><dt>Users</dt></dl></div>'
+    )
     assert parse_page(html) == []  # no address at all: nothing to key the record by
     [solo] = parse_page(html, page_url="https://addons.mozilla.org/en-US/firefox/addon/solo/?src=search")
     assert (solo.slug, solo.name, solo.amo_id) == ("solo", "Solo", 5)
@@ -195,16 +207,19 @@ def test_detail_slug_comes_from_page_url_when_dom_and_head_lack_it():
 
 
 def test_experimental_and_payment_badges():
-    html = ('<link rel="canonical" href="https://addons.mozilla.org/en-US/firefox/addon/paid/">'
-            '<div class="Addon"><h1 class="AddonTitle">Paid</h1><div class="AddonBadges">'
-            '<div class="Badge Badge-experimental">Experimental</div>'
-            '<div class="Badge Badge-requires-payment">Some features may require payment</div></div></div>')
+    html = (
+        '<link rel="canonical" href="https://addons.mozilla.org/en-US/firefox/addon/paid/">'
+        '<div class="Addon"><h1 class="AddonTitle">Paid</h1><div class="AddonBadges">'
+        '<div class="Badge Badge-experimental">Experimental</div>'
+        '<div class="Badge Badge-requires-payment">Some features may require payment</div></div></div>'
+    )
     [paid] = parse_page(html)
     assert paid.promoted is False
     assert paid.requires_payment is True
 
 
 # --- state only ------------------------------------------------------------------------
+
 
 def test_state_only_page_uses_the_embedded_state():
     records = parse_page(load("state_only.html"))
@@ -226,11 +241,14 @@ def test_state_only_page_uses_the_embedded_state():
 
 def test_state_only_page_for_another_url_yields_nothing():
     other = "https://addons.mozilla.org/en-US/firefox/addon/something-else/"
-    html = load("state_only.html").replace(b"/en-US/firefox/extensions/category/tabs/", b"/en-US/firefox/addon/something-else/x/", 1)
+    html = load("state_only.html").replace(
+        b"/en-US/firefox/extensions/category/tabs/", b"/en-US/firefox/addon/something-else/x/", 1
+    )
     assert parse_page(html, page_url=other) == []
 
 
 # --- broken input ----------------------------------------------------------------------
+
 
 def test_truncated_listing_keeps_the_complete_cards():
     records = parse_page(load("truncated_listing.html"), page_url=CATEGORY_URL)
@@ -251,26 +269,31 @@ def test_empty_file():
     assert parse_page("") == []
 
 
-@pytest.mark.parametrize("junk", [
-    b"\x00\x01\xff\xfe" * 64,
-    os.urandom(4096),
-    "\x00<html><body>\x00",
-    "<",
-    "<!--",
-    "<html><head><title>never closed",
-    '<div class="SearchResult">' * 1000,
-    '<script id="redux-store-state" type="application/json">[[[[[[[[[[' * 50 + "</script>",
-    '<script id="redux-store-state" type="application/json">' + "[" * 100_000 + "</script>",
-])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        b"\x00\x01\xff\xfe" * 64,
+        os.urandom(4096),
+        "\x00<html><body>\x00",
+        "<",
+        "<!--",
+        "<html><head><title>never closed",
+        '<div class="SearchResult">' * 1000,
+        '<script id="redux-store-state" type="application/json">[[[[[[[[[[' * 50 + "</script>",
+        '<script id="redux-store-state" type="application/json">' + "[" * 100_000 + "</script>",
+    ],
+)
 def test_junk_never_raises(junk):
     assert isinstance(parse_page(junk), list)
     assert next_page_url(junk, page_url="https://addons.mozilla.org/") is None
 
 
 def test_absurd_numbers_do_not_cost_the_card():
-    html = ('<li class="SearchResult"><a class="SearchResult-link" href="/addon/x/">X</a>'
-            '<span class="SearchResult-users-text">' + "9" * 400 + 'K users</span>'
-            '<div class="Rating" title="Rated 1.2.3 out of 5"></div></li>')
+    html = (
+        '<li class="SearchResult"><a class="SearchResult-link" href="/addon/x/">X</a>'
+        '<span class="SearchResult-users-text">' + "9" * 400 + "K users</span>"
+        '<div class="Rating" title="Rated 1.2.3 out of 5"></div></li>'
+    )
     [card] = parse_page(html)
     assert (card.slug, card.name, card.average_daily_users) == ("x", "X", None)
 

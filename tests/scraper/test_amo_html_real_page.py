@@ -4,9 +4,10 @@ The page is not part of this repository: it lives in the shared datasets next to
 Its embedded redux state is the *home* page's (router pathname "/en-US/firefox/"), so none
 of that state may show up in the result.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ def test_binance_wallet_detail(records):
     assert wallet.homepage == "https://binance.org"
     assert wallet.categories == ["other"]
     assert wallet.tags == []  # the 2022 page shows no tags
-    assert wallet.last_updated == datetime(2022, 4, 19, 6, 24, 3, tzinfo=timezone.utc)
+    assert wallet.last_updated == datetime(2022, 4, 19, 6, 24, 3, tzinfo=UTC)
     assert wallet.permissions == ["clipboardWrite", "tabs"]
     assert wallet.host_permissions == ["<all_urls>"]
     assert wallet.promoted is False  # its only badge is "Experimental"
@@ -95,4 +96,7 @@ def test_as_imported_from_disk_with_a_file_uri():
 
 
 def test_no_next_page_on_a_detail_page():
-    assert next_page_url(PAGE.read_bytes(), page_url="https://addons.mozilla.org/en-US/firefox/addon/binance-chain/") is None
+    assert (
+        next_page_url(PAGE.read_bytes(), page_url="https://addons.mozilla.org/en-US/firefox/addon/binance-chain/")
+        is None
+    )

@@ -3,6 +3,7 @@
 Waiting is faked with an injected clock/sleep pair, so the tests check which pauses the client asks
 for instead of measuring wall-clock time; only the timeout test really waits (0.3 s per attempt).
 """
+
 from __future__ import annotations
 
 import socket
@@ -107,8 +108,15 @@ def fake() -> FakeTime:
 
 
 def make_client(fake: FakeTime, **kwargs: object) -> PoliteClient:
-    options: dict = {"user_agent": UA, "requests_per_second": 1000.0, "timeout": 5.0, "max_retries": 3,
-                     "backoff_base": 0.5, "sleep": fake.sleep, "clock": fake.clock}
+    options: dict = {
+        "user_agent": UA,
+        "requests_per_second": 1000.0,
+        "timeout": 5.0,
+        "max_retries": 3,
+        "backoff_base": 0.5,
+        "sleep": fake.sleep,
+        "clock": fake.clock,
+    }
     options.update(kwargs)
     return PoliteClient(**options)
 
@@ -187,9 +195,11 @@ def test_retry_after_is_capped(server: ScriptedServer, fake: FakeTime) -> None:
 
 def test_persistent_503_fails_after_retries_with_exponential_backoff(server: ScriptedServer, fake: FakeTime) -> None:
     server.on("/down", Reply(503, "down"))
-    with make_client(fake, respect_robots=False, max_retries=2, backoff_base=0.5) as client:
-        with pytest.raises(FetchError) as caught:
-            client.fetch(server.base + "/down")
+    with (
+        make_client(fake, respect_robots=False, max_retries=2, backoff_base=0.5) as client,
+        pytest.raises(FetchError) as caught,
+    ):
+        client.fetch(server.base + "/down")
     assert (caught.value.code, caught.value.status) == ("http_error", 503)
     assert "503" in str(caught.value) and server.base + "/down" in str(caught.value)
     assert server.paths() == ["/down"] * 3
@@ -208,9 +218,11 @@ def test_404_fails_at_once(server: ScriptedServer, fake: FakeTime) -> None:
 
 def test_slow_server_times_out(server: ScriptedServer, fake: FakeTime) -> None:
     server.on("/slow", Reply(200, "late", stall=3.0))
-    with make_client(fake, respect_robots=False, timeout=0.3, max_retries=0) as client:
-        with pytest.raises(FetchError) as caught:
-            client.fetch(server.base + "/slow")
+    with (
+        make_client(fake, respect_robots=False, timeout=0.3, max_retries=0) as client,
+        pytest.raises(FetchError) as caught,
+    ):
+        client.fetch(server.base + "/slow")
     assert (caught.value.code, caught.value.status) == ("timeout", None)
     assert server.paths() == ["/slow"]
 

@@ -1,4 +1,5 @@
 """import_catalog: AMO API JSON files and URLs, idempotency, bad records, HTML, missing fields."""
+
 from __future__ import annotations
 
 import json
@@ -45,9 +46,14 @@ def test_plain_string_translations_nulls_and_missing_fields(tmp_path):
 
 
 def test_bad_records_are_reported_and_skipped(tmp_path):
-    results = [api_addon("ok-one"), {"name": "no slug"}, "not an object",
-               api_addon("bad-rating", ratings={"average": "lots", "count": 1}),
-               api_addon("too-good", ratings={"average": 7, "count": 1}), api_addon("ok-two")]
+    results = [
+        api_addon("ok-one"),
+        {"name": "no slug"},
+        "not an object",
+        api_addon("bad-rating", ratings={"average": "lots", "count": 1}),
+        api_addon("too-good", ratings={"average": 7, "count": 1}),
+        api_addon("ok-two"),
+    ]
     err = StringIO()
     call_command("import_catalog", str(write_results(tmp_path / "p.json", results)), stdout=StringIO(), stderr=err)
     assert set(Addon.objects.values_list("slug", flat=True)) == {"ok-one", "ok-two"}
@@ -102,7 +108,10 @@ def api_server():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     base = f"http://127.0.0.1:{server.server_port}"
-    pages["/api/v5/addons/search/?page=1"] = {"results": [api_addon("one")], "next": f"{base}/api/v5/addons/search/?page=2"}
+    pages["/api/v5/addons/search/?page=1"] = {
+        "results": [api_addon("one")],
+        "next": f"{base}/api/v5/addons/search/?page=2",
+    }
     pages["/api/v5/addons/search/?page=2"] = {"results": [api_addon("two")], "next": None}
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -1,4 +1,5 @@
 """`manage.py scrape` against a fake AMO on localhost: politeness, retries, failures that keep work."""
+
 from __future__ import annotations
 
 import json
@@ -37,9 +38,13 @@ def scrape(*args: str) -> str:
 
 
 def test_scrape_crawls_listing_pages_then_details(amo):
-    amo.route(CATEGORY_PAGE_1, Response(200, listing_page(listing_card("tab-one", "Tab One"), next_href=CATEGORY_PAGE_2)))
+    amo.route(
+        CATEGORY_PAGE_1, Response(200, listing_page(listing_card("tab-one", "Tab One"), next_href=CATEGORY_PAGE_2))
+    )
     amo.route(CATEGORY_PAGE_2, Response(200, listing_page(listing_card("tab-two", "Tab Two", users="12K users"))))
-    amo.route("/en-US/firefox/addon/tab-one/", Response(200, detail_page("tab-one", "Tab One", "<p>All about one.</p>")))
+    amo.route(
+        "/en-US/firefox/addon/tab-one/", Response(200, detail_page("tab-one", "Tab One", "<p>All about one.</p>"))
+    )
     amo.route("/en-US/firefox/addon/tab-two/", Response(200, detail_page("tab-two", "Tab Two", "<p>Two.</p>")))
     out = scrape("--category", "tabs", "--pages", "3")
     assert "succeeded" in out and "created 2" in out
@@ -61,14 +66,19 @@ def test_robots_disallowed_detail_page_is_never_fetched(amo):
 
 
 def test_429_then_success_is_retried(amo):
-    amo.route(CATEGORY_PAGE_1, Response(429, "slow down", {"Retry-After": "0"}),
-              Response(200, listing_page(listing_card("tab-one", "Tab One"))))
+    amo.route(
+        CATEGORY_PAGE_1,
+        Response(429, "slow down", {"Retry-After": "0"}),
+        Response(200, listing_page(listing_card("tab-one", "Tab One"))),
+    )
     assert "created 1" in scrape("--category", "tabs", "--no-details")
     assert amo.paths().count(CATEGORY_PAGE_1) == 2
 
 
 def test_timeout_mid_run_keeps_finished_pages_and_records_why(amo):
-    amo.route(CATEGORY_PAGE_1, Response(200, listing_page(listing_card("tab-one", "Tab One"), next_href=CATEGORY_PAGE_2)))
+    amo.route(
+        CATEGORY_PAGE_1, Response(200, listing_page(listing_card("tab-one", "Tab One"), next_href=CATEGORY_PAGE_2))
+    )
     amo.route(CATEGORY_PAGE_2, Response(200, "late", delay=1.0))
     with pytest.raises(CommandError, match="failed"):
         scrape("--category", "tabs", "--pages", "2", "--no-details")
@@ -79,7 +89,9 @@ def test_timeout_mid_run_keeps_finished_pages_and_records_why(amo):
 
 
 def test_from_html_dry_run_prints_json_and_stores_nothing(tmp_path):
-    (tmp_path / "listing.html").write_text(listing_page(listing_card("tab-one", "Tab One"), listing_card("tab-two", "Tab Two")))
+    (tmp_path / "listing.html").write_text(
+        listing_page(listing_card("tab-one", "Tab One"), listing_card("tab-two", "Tab Two"))
+    )
     (tmp_path / "junk.html").write_bytes(b"\x00\xff<html><div class='SearchResult'")
     out = scrape("--from-html", str(tmp_path), "--dry-run", "--json")
     rows = [json.loads(line) for line in out.splitlines()]

@@ -1,4 +1,5 @@
 """A small catalogue in the database, a private training folder, and no cached serving version between tests."""
+
 from __future__ import annotations
 
 import os
@@ -12,26 +13,56 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from training.selectors import model_version_serving_forget
 from marketplace.services import addons_upsert
 from scraper.amo_api import record_from_api
 from tests.conftest import REPO_ROOT
 from tests.factories import api_addon, write_results
+from training.selectors import model_version_serving_forget
 
 ADDONS = [
-    ("night-shade", "Night Shade", "Dark mode for every website, easy on the eyes at night.",
-     ["appearance"], ["dark mode", "night"], False),
-    ("sun-filter", "Sun Filter", "Dims bright pages and warms the colours after sunset.",
-     ["appearance"], ["brightness"], False),
+    (
+        "night-shade",
+        "Night Shade",
+        "Dark mode for every website, easy on the eyes at night.",
+        ["appearance"],
+        ["dark mode", "night"],
+        False,
+    ),
+    (
+        "sun-filter",
+        "Sun Filter",
+        "Dims bright pages and warms the colours after sunset.",
+        ["appearance"],
+        ["brightness"],
+        False,
+    ),
     ("theme-mixer", "Theme Mixer", "Pick colours for the toolbar, tabs and menus.", ["appearance"], [], True),
-    ("tab-keeper", "Tab Keeper", "Save open tabs as sessions and restore them after a crash.",
-     ["tabs"], ["sessions"], False),
+    (
+        "tab-keeper",
+        "Tab Keeper",
+        "Save open tabs as sessions and restore them after a crash.",
+        ["tabs"],
+        ["sessions"],
+        False,
+    ),
     ("tab-sorter", "Tab Sorter", "Sorts your tabs by site, title or last visit.", ["tabs"], [], False),
     ("tab-freezer", "Tab Freezer", "Unloads idle tabs to free memory on slow computers.", ["tabs"], ["memory"], False),
-    ("ad-sweeper", "Ad Sweeper", "Blocks ads, pop-ups and trackers on video sites.",
-     ["privacy-security"], ["ads", "trackers"], False),
-    ("pass-vault", "Pass Vault", "Stores passwords securely and fills in login forms.",
-     ["privacy-security"], ["passwords"], True),
+    (
+        "ad-sweeper",
+        "Ad Sweeper",
+        "Blocks ads, pop-ups and trackers on video sites.",
+        ["privacy-security"],
+        ["ads", "trackers"],
+        False,
+    ),
+    (
+        "pass-vault",
+        "Pass Vault",
+        "Stores passwords securely and fills in login forms.",
+        ["privacy-security"],
+        ["passwords"],
+        True,
+    ),
 ]
 
 
@@ -46,8 +77,17 @@ def training_dir(settings, tmp_path):
 @pytest.fixture
 def catalogue(db):
     records = [
-        record_from_api(api_addon(slug, name={"en-US": name}, summary={"en-US": summary}, categories=categories,
-                                  tags=tags, requires_payment=paid), source="api")
+        record_from_api(
+            api_addon(
+                slug,
+                name={"en-US": name},
+                summary={"en-US": summary},
+                categories=categories,
+                tags=tags,
+                requires_payment=paid,
+            ),
+            source="api",
+        )
         for slug, name, summary, categories, tags, paid in ADDONS
     ]
     addons_upsert(records=records)
@@ -69,22 +109,44 @@ class TrainedProject:
 
 # A few tiny steps: 4-bit NF4 SmolLM2 with LoRA on 2 shared cores, where bitsandbytes' CPU kernels make
 # every forward pass slow; the grounded-answer check (generation) is covered with a tiny model instead.
-TINY_TRAINING = {"TRAINING_BATCH_SIZE": "2", "TRAINING_GRAD_ACCUMULATION": "1", "TRAINING_MAX_SEQ_LENGTH": "256",
-                 "TRAINING_LEARNING_RATE": "3e-3", "TRAINING_WARMUP_STEPS": "0", "TRAINING_EVAL_EXAMPLES": "3",
-                 "TRAINING_GROUNDED_SAMPLES": "0", "TRAINING_VALIDATION_FRACTION": "0.3", "TRAINING_SEED": "5"}
+TINY_TRAINING = {
+    "TRAINING_BATCH_SIZE": "2",
+    "TRAINING_GRAD_ACCUMULATION": "1",
+    "TRAINING_MAX_SEQ_LENGTH": "256",
+    "TRAINING_LEARNING_RATE": "3e-3",
+    "TRAINING_WARMUP_STEPS": "0",
+    "TRAINING_EVAL_EXAMPLES": "3",
+    "TRAINING_GROUNDED_SAMPLES": "0",
+    "TRAINING_VALIDATION_FRACTION": "0.3",
+    "TRAINING_SEED": "5",
+}
 
 
 @pytest.fixture(scope="session")
 def trained_project(tmp_path_factory) -> TrainedProject:
     """Runs the fine-tuning commands once, as an operator would, in a scratch VAR_DIR (a real QLoRA run)."""
     var_dir = tmp_path_factory.mktemp("trained-project")
-    catalogue_file = write_results(var_dir / "catalogue.json", [
-        api_addon(slug, name={"en-US": name}, summary={"en-US": summary}, categories=categories, tags=tags,
-                  requires_payment=paid) for slug, name, summary, categories, tags, paid in ADDONS])
+    catalogue_file = write_results(
+        var_dir / "catalogue.json",
+        [
+            api_addon(
+                slug,
+                name={"en-US": name},
+                summary={"en-US": summary},
+                categories=categories,
+                tags=tags,
+                requires_payment=paid,
+            )
+            for slug, name, summary, categories, tags, paid in ADDONS
+        ],
+    )
     removed = {"DATABASE_URL", "REDIS_URL", "CHROMA_URL", "LLM_ADAPTER", "DJANGO_SETTINGS_MODULE"}
-    env = {**{key: value for key, value in os.environ.items() if key not in removed and not
-              key.startswith("TRAINING_")},
-           "VAR_DIR": str(var_dir), "LLM_CACHE_DIR": str(django_settings.LLM_CACHE_DIR), **TINY_TRAINING}
+    env = {
+        **{key: value for key, value in os.environ.items() if key not in removed and not key.startswith("TRAINING_")},
+        "VAR_DIR": str(var_dir),
+        "LLM_CACHE_DIR": str(django_settings.LLM_CACHE_DIR),
+        **TINY_TRAINING,
+    }
     commands = {
         "migrate": ["migrate", "--noinput"],
         "import": ["import_catalog", str(catalogue_file)],
@@ -95,7 +157,10 @@ def trained_project(tmp_path_factory) -> TrainedProject:
         "promote_unknown": ["promote", "v9"],
         "versions_promoted": ["model_versions"],
     }
-    outputs = {name: subprocess.run([sys.executable, "manage.py", *argv], cwd=REPO_ROOT, env=env,
-                                    capture_output=True, text=True, timeout=1500)
-               for name, argv in commands.items()}
+    outputs = {
+        name: subprocess.run(
+            [sys.executable, "manage.py", *argv], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1500
+        )
+        for name, argv in commands.items()
+    }
     return TrainedProject(var_dir=var_dir, outputs=outputs)

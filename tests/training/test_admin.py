@@ -1,5 +1,6 @@
 """Admin: Retrain, Evaluate and Rebuild index enqueue Celery tasks, Cancel, Promote and Roll back act at
 once, for staff only; runs show progress, metrics and a loss curve."""
+
 from __future__ import annotations
 
 import pytest
@@ -41,14 +42,16 @@ def test_retrain_enqueues_a_training_run(staff, sent, django_capture_on_commit_c
     assert TrainingRun.objects.count() == 1 and len(sent) == 1
 
 
-def test_non_staff_cannot_start_promote_roll_back_or_rebuild(visitor_client, sent, django_capture_on_commit_callbacks,
-                                                             tmp_path):
+def test_non_staff_cannot_start_promote_roll_back_or_rebuild(
+    visitor_client, sent, django_capture_on_commit_callbacks, tmp_path
+):
     version = ModelVersion.objects.create(number=1, adapter_path=str(tmp_path))
-    for name, args, data in [("admin:training_trainingrun_retrain", (), {}),
-                             ("admin:training_modelversion_rollback", (), {}),
-                             ("admin:marketplace_addon_rebuild_index", (), {}),
-                             ("admin:training_modelversion_changelist", (),
-                              {"action": "promote", "_selected_action": [version.pk]})]:
+    for name, args, data in [
+        ("admin:training_trainingrun_retrain", (), {}),
+        ("admin:training_modelversion_rollback", (), {}),
+        ("admin:marketplace_addon_rebuild_index", (), {}),
+        ("admin:training_modelversion_changelist", (), {"action": "promote", "_selected_action": [version.pk]}),
+    ]:
         response = post(visitor_client, name, *args, capture=django_capture_on_commit_callbacks, **data)
         assert response.status_code == 302 and "/admin/login/" in response.url
     assert sent == [] and not TrainingRun.objects.exists()
@@ -65,30 +68,51 @@ def test_staff_without_the_permission_is_refused(client, db, sent, django_captur
     assert sent == [] and not TrainingRun.objects.exists()
 
 
-def test_promote_and_roll_back_act_at_once_and_evaluate_is_enqueued(staff, sent, django_capture_on_commit_callbacks,
-                                                                    tmp_path):
+def test_promote_and_roll_back_act_at_once_and_evaluate_is_enqueued(
+    staff, sent, django_capture_on_commit_callbacks, tmp_path
+):
     (tmp_path / "adapter_config.json").write_text("{}")
     first, second = (ModelVersion.objects.create(number=n, adapter_path=str(tmp_path)) for n in (1, 2))
-    response = post(staff, "admin:training_modelversion_changelist", capture=django_capture_on_commit_callbacks,
-                    action="promote", _selected_action=[second.pk])
+    response = post(
+        staff,
+        "admin:training_modelversion_changelist",
+        capture=django_capture_on_commit_callbacks,
+        action="promote",
+        _selected_action=[second.pk],
+    )
     assert "v2 now writes the chat's replies" in messages_of(response)
     assert ModelVersion.objects.get(status="active") == second
-    response = post(staff, "admin:training_modelversion_changelist", capture=django_capture_on_commit_callbacks,
-                    action="promote", _selected_action=[first.pk, second.pk])
+    response = post(
+        staff,
+        "admin:training_modelversion_changelist",
+        capture=django_capture_on_commit_callbacks,
+        action="promote",
+        _selected_action=[first.pk, second.pk],
+    )
     assert "exactly one" in messages_of(response) and ModelVersion.objects.get(status="active") == second
     response = post(staff, "admin:training_modelversion_rollback", capture=django_capture_on_commit_callbacks)
     assert "the base model writes" in messages_of(response) and not ModelVersion.objects.filter(status="active")
     response = post(staff, "admin:training_modelversion_rollback", capture=django_capture_on_commit_callbacks)
     assert "no version is promoted" in messages_of(response)
-    post(staff, "admin:training_modelversion_changelist", capture=django_capture_on_commit_callbacks,
-         action="evaluate", _selected_action=[first.pk])
+    post(
+        staff,
+        "admin:training_modelversion_changelist",
+        capture=django_capture_on_commit_callbacks,
+        action="evaluate",
+        _selected_action=[first.pk],
+    )
     assert sent == [("training.tasks.model_version_evaluate", (first.pk,))]
 
 
 def test_promoting_a_version_without_its_adapter_says_why(staff, django_capture_on_commit_callbacks, tmp_path):
     version = ModelVersion.objects.create(number=1, adapter_path=str(tmp_path / "gone"))
-    response = post(staff, "admin:training_modelversion_changelist", capture=django_capture_on_commit_callbacks,
-                    action="promote", _selected_action=[version.pk])
+    response = post(
+        staff,
+        "admin:training_modelversion_changelist",
+        capture=django_capture_on_commit_callbacks,
+        action="promote",
+        _selected_action=[version.pk],
+    )
     assert "no adapter at" in messages_of(response) and not ModelVersion.objects.filter(status="active")
 
 
@@ -110,17 +134,24 @@ def test_cancel_button_and_action(staff, db):
     run.refresh_from_db()
     assert run.status == "cancelled" and messages_of(response).endswith(f"Training run #{run.pk} cancelled.")
     pending = TrainingRun.objects.create(status=TrainingRun.Status.FAILED)
-    staff.post(reverse("admin:training_trainingrun_changelist"),
-               {"action": "cancel_runs", "_selected_action": [pending.pk]})
+    staff.post(
+        reverse("admin:training_trainingrun_changelist"), {"action": "cancel_runs", "_selected_action": [pending.pk]}
+    )
     pending.refresh_from_db()
     assert pending.status == "failed"  # a finished run stays as it was
 
 
 def test_run_pages_show_progress_metrics_and_the_loss_curve(staff, db):
     run = TrainingRun.objects.create(
-        status=TrainingRun.Status.RUNNING, step=3, total_steps=10, loss=1.25, eta_seconds=95,
-        loss_history=[[1, 2.0], [2, 1.5], [3, 1.25]], log="12:00:00 started\n",
-        metrics={"before": {"validation_loss": 2.0, "perplexity": 7.39, "grounded": {"rate": 0.25}}})
+        status=TrainingRun.Status.RUNNING,
+        step=3,
+        total_steps=10,
+        loss=1.25,
+        eta_seconds=95,
+        loss_history=[[1, 2.0], [2, 1.5], [3, 1.25]],
+        log="12:00:00 started\n",
+        metrics={"before": {"validation_loss": 2.0, "perplexity": 7.39, "grounded": {"rate": 0.25}}},
+    )
     listing = staff.get(reverse("admin:training_trainingrun_changelist")).content.decode()
     assert f'data-training-run="{run.pk}" data-live="1" max="10" value="3"' in listing
     assert "3/10 · loss 1.250 · ETA 1 min 35 s" in listing and "Retrain model" in listing
@@ -128,9 +159,16 @@ def test_run_pages_show_progress_metrics_and_the_loss_curve(staff, db):
     page = staff.get(reverse("admin:training_trainingrun_change", args=[run.pk])).content.decode()
     assert "<svg" in page and "<polyline" in page and "12:00:00 started" in page and "0.25 → —" in page
     progress = staff.get(reverse("admin:training_trainingrun_progress"), {"ids": f"{run.pk},x"}).json()
-    assert progress["runs"][str(run.pk)] == {"status": "running", "label": "Running", "step": 3, "total_steps": 10,
-                                             "percent": 30.0, "loss": 1.25, "eta_seconds": 95,
-                                             "cancel_requested": False}
+    assert progress["runs"][str(run.pk)] == {
+        "status": "running",
+        "label": "Running",
+        "step": 3,
+        "total_steps": 10,
+        "percent": 30.0,
+        "loss": 1.25,
+        "eta_seconds": 95,
+        "cancel_requested": False,
+    }
 
 
 def test_version_list_says_what_serves(staff, db, tmp_path, settings):

@@ -1,4 +1,5 @@
 """The README's fine-tuning commands on a fresh project: retrain (a real QLoRA run), model_versions, promote."""
+
 from __future__ import annotations
 
 import json

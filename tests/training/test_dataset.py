@@ -10,17 +10,26 @@ from training.trainer import load_tokenizer
 
 
 def reply(conversation, turn, *, cards, text="Night Shade darkens every page.", question=None):
-    return Message.objects.create(conversation=conversation, turn=turn, role="assistant", kind="reply", text=text,
-                                  cards=cards, question=question)
+    return Message.objects.create(
+        conversation=conversation, turn=turn, role="assistant", kind="reply", text=text, cards=cards, question=question
+    )
 
 
 def visitor(conversation, turn, kind="message", text="", feedback=None):
-    return Message.objects.create(conversation=conversation, turn=turn, role="visitor", kind=kind, text=text,
-                                  feedback=feedback)
+    return Message.objects.create(
+        conversation=conversation, turn=turn, role="visitor", kind=kind, text=text, feedback=feedback
+    )
 
 
-CARD = {"slug": "night-shade", "name": "Night Shade", "summary": "Dark mode for every website.",
-        "categories": [{"slug": "appearance", "name": "Appearance"}], "rating": 4.2, "users": 1234, "reason": ""}
+CARD = {
+    "slug": "night-shade",
+    "name": "Night Shade",
+    "summary": "Dark mode for every website.",
+    "categories": [{"slug": "appearance", "name": "Appearance"}],
+    "rating": 4.2,
+    "users": 1234,
+    "reason": "",
+}
 OTHER = {**CARD, "slug": "sun-filter", "name": "Sun Filter", "summary": "Dims bright pages."}
 
 
@@ -37,8 +46,9 @@ def test_catalogue_examples_pair_needs_with_grounded_answers(catalogue):
         need = user["content"].splitlines()[0]
         assert need.startswith("I need: ") and example.answer_name.lower() not in need.lower()
         cards = [line for line in user["content"].splitlines() if line.startswith("- ")]
-        assert len(cards) == dataset.CARDS_PER_NEED and any(line.startswith(f"- {example.answer_name} (")
-                                                           for line in cards)
+        assert len(cards) == dataset.CARDS_PER_NEED and any(
+            line.startswith(f"- {example.answer_name} (") for line in cards
+        )
         assert assistant["role"] == "assistant" and example.answer_name in assistant["content"]
         names_in_answer = {name for _, name, *_ in catalogue if name in assistant["content"]}
         assert names_in_answer == {example.answer_name}  # names the right one, and no other
@@ -59,8 +69,9 @@ def test_metadata_answers_come_from_the_listing(catalogue):
 def test_prompts_are_the_shape_the_chat_serves(catalogue):
     example = next(e for e in dataset.catalogue_examples(seed=1) if e.source == "about")
     request_user = example.messages[-2]["content"]
-    assert request_user.endswith(build_messages(ReplyRequest(kind="recommend", need="x", cards=()))[1]["content"]
-                                 .splitlines()[-1])
+    assert request_user.endswith(
+        build_messages(ReplyRequest(kind="recommend", need="x", cards=()))[1]["content"].splitlines()[-1]
+    )
 
 
 def test_only_liked_replies_are_learned(catalogue):
@@ -105,8 +116,9 @@ def test_split_is_stable_and_keeps_an_addon_on_one_side():
 def test_training_set_is_saved_with_the_chat_template(catalogue, tmp_path):
     tokenizer = load_tokenizer("")
     examples = dataset.catalogue_examples(seed=1)
-    files = dataset.training_set_write(examples=examples, tokenizer=tokenizer, directory=tmp_path / "set",
-                                       fraction=0.3, seed=1)
+    files = dataset.training_set_write(
+        examples=examples, tokenizer=tokenizer, directory=tmp_path / "set", fraction=0.3, seed=1
+    )
     rows = dataset.read_jsonl(files.train) + dataset.read_jsonl(files.validation)
     assert files.counts["train"] + files.counts["validation"] == len(examples) == len(rows)
     assert files.counts["validation"] > 0 and files.counts["train"] > 0
@@ -114,6 +126,8 @@ def test_training_set_is_saved_with_the_chat_template(catalogue, tmp_path):
     row = rows[0]
     assert row["prompt"].startswith("<|im_start|>system\n") and row["prompt"].endswith("<|im_start|>assistant\n")
     assert row["completion"] == row["messages"][-1]["content"] + "<|im_end|>\n"
-    groups = {split: {json.loads(line)["group"] for line in path.read_text().splitlines()}
-              for split, path in (("train", files.train), ("validation", files.validation))}
+    groups = {
+        split: {json.loads(line)["group"] for line in path.read_text().splitlines()}
+        for split, path in (("train", files.train), ("validation", files.validation))
+    }
     assert not groups["train"] & groups["validation"]

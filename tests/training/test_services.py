@@ -1,5 +1,6 @@
 """Training runs and model versions through the services, with a tiny random Llama standing in for SmolLM2
 (the real QLoRA run is in test_commands.py): one live run, cancel, failures, promote and rollback."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,25 +10,49 @@ from peft import LoraConfig, get_peft_model
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from chatbot.llm import runner
-from training.models import ModelVersion, TrainingRun
 from training import services, trainer
 from training.config import ConfigError, TrainingConfig
+from training.models import ModelVersion, TrainingRun
 
-FAST = {"max_steps": 4, "batch_size": 2, "grad_accumulation": 1, "max_seq_length": 256, "learning_rate": 3e-2,
-        "warmup_steps": 0, "eval_examples": 4, "grounded_samples": 1, "validation_fraction": 0.3, "seed": 5}
+FAST = {
+    "max_steps": 4,
+    "batch_size": 2,
+    "grad_accumulation": 1,
+    "max_seq_length": 256,
+    "learning_rate": 3e-2,
+    "warmup_steps": 0,
+    "eval_examples": 4,
+    "grounded_samples": 1,
+    "validation_fraction": 0.3,
+    "seed": 5,
+}
 
 
 @pytest.fixture
 def tiny_model(monkeypatch):
     """A one-layer random Llama with LoRA on q/k/v/o, and the real SmolLM2 tokenizer."""
+
     def load(config: TrainingConfig):
         tokenizer = trainer.load_tokenizer(config.base_model)
         torch.manual_seed(config.seed)  # the same random model whatever ran before it
-        base = LlamaForCausalLM(LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32,
-                                            num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1))
-        lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, target_modules=list(config.target_modules),
-                          task_type="CAUSAL_LM")
+        base = LlamaForCausalLM(
+            LlamaConfig(
+                vocab_size=len(tokenizer),
+                hidden_size=16,
+                intermediate_size=32,
+                num_hidden_layers=1,
+                num_attention_heads=2,
+                num_key_value_heads=1,
+            )
+        )
+        lora = LoraConfig(
+            r=config.lora_r,
+            lora_alpha=config.lora_alpha,
+            target_modules=list(config.target_modules),
+            task_type="CAUSAL_LM",
+        )
         return get_peft_model(base, lora), tokenizer
+
     monkeypatch.setattr(trainer, "load_for_training", load)
 
 
@@ -43,8 +68,16 @@ def test_config_comes_from_settings_with_checked_overrides(settings):
     config = TrainingConfig.from_settings(max_steps=7, target_modules="q_proj,k_proj")
     assert (config.lora_r, config.max_steps, config.target_modules) == (16, 7, ("q_proj", "k_proj"))
     assert TrainingConfig.from_dict(config.as_dict()) == config
-    for bad in ({"max_steps": -1}, {"learning_rate": 2}, {"batch_size": 1.5}, {"lora_r": "8"}, {"epochs": 0},
-                {"load_in_4bit": "yes"}, {"optimizer": "sgd"}, {"target_modules": ""}):
+    for bad in (
+        {"max_steps": -1},
+        {"learning_rate": 2},
+        {"batch_size": 1.5},
+        {"lora_r": "8"},
+        {"epochs": 0},
+        {"load_in_4bit": "yes"},
+        {"optimizer": "sgd"},
+        {"target_modules": ""},
+    ):
         with pytest.raises(ConfigError):
             TrainingConfig.from_settings(**bad)
 

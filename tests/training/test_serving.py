@@ -1,4 +1,5 @@
 """Promote the adapter the real QLoRA run saved: the chat's next reply is written by base + adapter."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,17 +9,28 @@ from peft import PeftModel
 from chatbot.llm import runner
 from chatbot.llm.base import CardFact, GenerationParams, ReplyRequest
 from chatbot.llm.transformers_backend import load_backend
-from training.models import ModelVersion
 from training import services
+from training.models import ModelVersion
 
 pytestmark = pytest.mark.slow
-CARD = CardFact(slug="night-shade", name="Night Shade", summary="Dark mode for every website.",
-                categories=("Appearance",), rating=4.2, users=1234, reason="")
+CARD = CardFact(
+    slug="night-shade",
+    name="Night Shade",
+    summary="Dark mode for every website.",
+    categories=("Appearance",),
+    rating=4.2,
+    users=1234,
+    reason="",
+)
 
 
 async def test_after_promotion_the_chat_replies_with_the_adapter(trained_project, transactional_db, settings):
     settings.LLM_BACKEND, settings.LLM_MODEL, settings.LLM_ADAPTER, settings.LLM_LOAD_IN_4BIT = (
-        "transformers", "", "", False)
+        "transformers",
+        "",
+        "",
+        False,
+    )
     adapter = trained_project.var_dir / "training" / "run-1" / "adapter"
     version = await ModelVersion.objects.acreate(number=1, adapter_path=str(adapter))
     base_backend = await _backend()

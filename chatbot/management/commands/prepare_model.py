@@ -1,4 +1,5 @@
 """Load the reply model once, so the GGUF conversion happens before the first visitor, not during."""
+
 from django.core.management.base import BaseCommand
 
 from chatbot.llm.runner import backend_warm

@@ -15,4 +15,6 @@ class Command(BaseCommand):
         start = time.perf_counter()
         report = index_rebuild() if rebuild else index_sync()
         counts = ", ".join(f"{key} {value}" for key, value in report.as_dict().items())
-        self.stdout.write(f"Index {'rebuilt' if rebuild else 'synced'} in {time.perf_counter() - start:.1f} s: {counts}")
+        self.stdout.write(
+            f"Index {'rebuilt' if rebuild else 'synced'} in {time.perf_counter() - start:.1f} s: {counts}"
+        )

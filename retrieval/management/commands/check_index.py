@@ -8,8 +8,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         drift = index_drift()
-        for label, slugs in (("missing from the index", drift.missing), ("stale in the index", drift.stale),
-                             ("in the index but not in the catalogue", drift.extra)):
+        for label, slugs in (
+            ("missing from the index", drift.missing),
+            ("stale in the index", drift.stale),
+            ("in the index but not in the catalogue", drift.extra),
+        ):
             if slugs:
                 shown = ", ".join(slugs[:10]) + (f" and {len(slugs) - 10} more" if len(slugs) > 10 else "")
                 self.stdout.write(f"{len(slugs)} {label}: {shown}")

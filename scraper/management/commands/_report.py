@@ -1,4 +1,5 @@
 """How ingestion commands tell what a run did."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from marketplace.jobs import jobs_wait

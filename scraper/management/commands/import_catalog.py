@@ -11,7 +11,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("sources", nargs="+", metavar="PATH_OR_URL")
         parser.add_argument(
-            "--full", action="store_true",
+            "--full",
+            action="store_true",
             help="The sources list the whole catalogue: deactivate active add-ons they do not contain.",
         )
 

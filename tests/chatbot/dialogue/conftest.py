@@ -1,4 +1,5 @@
 """The dialogue tests are plain Python: no database, no index."""
+
 from __future__ import annotations
 
 import pytest

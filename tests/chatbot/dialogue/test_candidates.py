@@ -9,10 +9,19 @@ from retrieval.query import Filters
 from tests.chatbot.dialogue.fakes import CATALOGUE
 
 
-@pytest.mark.parametrize("license, expected", [
-    ("MIT", True), ("GPL-3.0-only", True), ("Mozilla Public License 2.0", True), ("BSD 2-Clause", True),
-    ("Apache License 2.0", True), ("All Rights Reserved", False), ("", False), ("Custom License", False),
-])
+@pytest.mark.parametrize(
+    "license, expected",
+    [
+        ("MIT", True),
+        ("GPL-3.0-only", True),
+        ("Mozilla Public License 2.0", True),
+        ("BSD 2-Clause", True),
+        ("Apache License 2.0", True),
+        ("All Rights Reserved", False),
+        ("", False),
+        ("Custom License", False),
+    ],
+)
 def test_open_source_licences_are_recognised(license, expected):
     assert Candidate("x", "X", "", license=license).open_source is expected
 

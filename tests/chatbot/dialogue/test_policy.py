@@ -6,20 +6,28 @@ from chatbot.dialogue.events import Answer, CardFeedback, Message, More, Reset, 
 from chatbot.dialogue.policy import POOL_SIZE, decide
 from chatbot.dialogue.questions import CATEGORY_FACET, SITE
 from chatbot.dialogue.state import FREE, NO_ALL_SITES, Constraint, ConversationState, Option
-
-FREE_ONLY = Constraint(FREE, "1", "free only")
 from tests.chatbot.dialogue.fakes import CATALOGUE, candidate, make_search
 
+FREE_ONLY = Constraint(FREE, "1", "free only")
 SITES = [("youtube", "YouTube"), ("reddit", "Reddit"), ("github", "GitHub"), ("twitch", "Twitch")]
 DARK_MODES = CATALOGUE + [
-    candidate(f"{site}-night-{index}", f"Night {label} {index}", f"Dark mode for {label} at night.", "appearance",
-              tags=("dark mode",), sites=(f"{site}.com",))
-    for site, label in SITES for index in range(3)
+    candidate(
+        f"{site}-night-{index}",
+        f"Night {label} {index}",
+        f"Dark mode for {label} at night.",
+        "appearance",
+        tags=("dark mode",),
+        sites=(f"{site}.com",),
+    )
+    for site, label in SITES
+    for index in range(3)
 ]
 YOUTUBE_HELPERS = [
-    candidate(f"{category}-{index}", f"Helper {index}", f"Helper {index} for YouTube.", category,
-              sites=("youtube.com",))
-    for category in ("appearance", "photos-music-videos", "download-management") for index in range(3)
+    candidate(
+        f"{category}-{index}", f"Helper {index}", f"Helper {index} for YouTube.", category, sites=("youtube.com",)
+    )
+    for category in ("appearance", "photos-music-videos", "download-management")
+    for index in range(3)
 ]
 
 
@@ -128,8 +136,9 @@ def test_a_down_voted_add_on_never_comes_back():
 
 
 def test_a_second_down_vote_while_a_question_is_open_just_remembers_it():
-    state, [_, asked, second] = run(Message("dark mode"), CardFeedback("youtube-dark", "down"),
-                                    CardFeedback("github-dark", "down"))
+    state, [_, asked, second] = run(
+        Message("dark mode"), CardFeedback("youtube-dark", "down"), CardFeedback("github-dark", "down")
+    )
     assert asked.action == "ask" and second.action == "noop"
     assert state.feedback == {"youtube-dark": "down", "github-dark": "down"}
 
@@ -169,8 +178,7 @@ def test_a_pool_too_small_to_split_shows_the_next_best_cards_instead():
 
 
 def test_more_pages_through_the_results():
-    state, [first, more, exhausted] = run(Message("dark mode"), More(), Message("show me more"),
-                                          catalogue=CATALOGUE)
+    state, [first, more, exhausted] = run(Message("dark mode"), More(), Message("show me more"), catalogue=CATALOGUE)
     assert more.action == "more" and more.reply_kind == "more"
     assert slugs(more) == ["dark-everywhere"] and not more.has_more
     assert exhausted.reply_kind == "empty" and not exhausted.cards
@@ -218,8 +226,13 @@ def test_reset_starts_a_fresh_conversation():
 def test_answers_to_unknown_or_answered_questions_do_nothing():
     state, [_, asked] = run(Message("dark mode"), Unsatisfied())
     option = asked.question.options[0]
-    state, decisions = run(Answer("nope", option.id), Answer(asked.question.id, "nope"),
-                           Answer(asked.question.id, option.id), Answer(asked.question.id, option.id), state=state)
+    state, decisions = run(
+        Answer("nope", option.id),
+        Answer(asked.question.id, "nope"),
+        Answer(asked.question.id, option.id),
+        Answer(asked.question.id, option.id),
+        state=state,
+    )
     assert [decision.action for decision in decisions] == ["noop", "noop", "recommend", "noop"]
 
 
@@ -231,7 +244,10 @@ def test_unsatisfied_before_any_need_does_nothing():
 def test_every_step_is_recorded():
     state, decisions = run(Message("dark mode"), Unsatisfied(), More())
     assert [(step.turn, step.event, step.action) for step in state.steps] == [
-        (1, "Message", "recommend"), (2, "Unsatisfied", "ask"), (3, "More", "more")]
+        (1, "Message", "recommend"),
+        (2, "Unsatisfied", "ask"),
+        (3, "More", "more"),
+    ]
     assert state.steps[1].question == decisions[1].question.id
     assert [list(step.cards) for step in state.steps] == [slugs(decision) for decision in decisions]
     assert state.turn == 3

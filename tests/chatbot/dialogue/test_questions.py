@@ -22,15 +22,20 @@ from tests.chatbot.dialogue.fakes import candidate
 
 
 def ask(candidates, *, asked=(), constraints=(), query=""):
-    return choose_question(candidates, asked=set(asked), constraints=list(constraints), query=query,
-                           question_id="q1")
+    return choose_question(candidates, asked=set(asked), constraints=list(constraints), query=query, question_id="q1")
 
 
 def dark_modes():
     """Same function and category, evenly split over three sites."""
     return [
-        candidate(f"{site}-dark-{index}", f"Dark {site.title()} {index}", f"A dark mode for {name}.", "appearance",
-                  tags=("dark mode",), sites=(f"{site}.com",))
+        candidate(
+            f"{site}-dark-{index}",
+            f"Dark {site.title()} {index}",
+            f"A dark mode for {name}.",
+            "appearance",
+            tags=("dark mode",),
+            sites=(f"{site}.com",),
+        )
         for site, name in [("youtube", "YouTube"), ("reddit", "Reddit"), ("github", "GitHub")]
         for index in range(3)
     ]
@@ -38,19 +43,33 @@ def dark_modes():
 
 def youtube_helpers():
     """Same site, no shared words besides it, evenly split over three categories."""
-    rows = [("alpha", "appearance"), ("bravo", "appearance"), ("charlie", "photos-music-videos"),
-            ("delta", "photos-music-videos"), ("echo", "download-management"), ("foxtrot", "download-management")]
-    return [candidate(word, word.title(), f"{word} for YouTube", category, sites=("youtube.com",))
-            for word, category in rows]
+    rows = [
+        ("alpha", "appearance"),
+        ("bravo", "appearance"),
+        ("charlie", "photos-music-videos"),
+        ("delta", "photos-music-videos"),
+        ("echo", "download-management"),
+        ("foxtrot", "download-management"),
+    ]
+    return [
+        candidate(word, word.title(), f"{word} for YouTube", category, sites=("youtube.com",))
+        for word, category in rows
+    ]
 
 
 def players():
     """Same site and category; what they do differs."""
-    rows = [("autoplay", "Stops autoplay of videos"), ("autoplay-2", "Disables autoplay everywhere"),
-            ("subtitles", "Download subtitles as files"), ("subtitles-2", "Translates subtitles live"),
-            ("speed", "Playback speed control"), ("speed-2", "Remembers playback speed")]
-    return [candidate(slug, slug.title(), summary, "photos-music-videos", sites=("youtube.com",))
-            for slug, summary in rows]
+    rows = [
+        ("autoplay", "Stops autoplay of videos"),
+        ("autoplay-2", "Disables autoplay everywhere"),
+        ("subtitles", "Download subtitles as files"),
+        ("subtitles-2", "Translates subtitles live"),
+        ("speed", "Playback speed control"),
+        ("speed-2", "Remembers playback speed"),
+    ]
+    return [
+        candidate(slug, slug.title(), summary, "photos-music-videos", sites=("youtube.com",)) for slug, summary in rows
+    ]
 
 
 def labels(question):
@@ -82,12 +101,23 @@ def test_one_site_and_one_category_asks_what_it_should_do():
 
 
 def test_licence_and_permissions_are_asked_when_nothing_else_splits():
-    pool = [candidate(f"same-{index}", f"Same {index}", "Same words", "tabs", license="MIT" if index % 2 else "",
-                      all_sites=index < 3) for index in range(6)]
+    pool = [
+        candidate(
+            f"same-{index}",
+            f"Same {index}",
+            "Same words",
+            "tabs",
+            license="MIT" if index % 2 else "",
+            all_sites=index < 3,
+        )
+        for index in range(6)
+    ]
     facets = [split.facet for split in splits(pool, asked=set(), constraints=[], query="same words")]
     assert set(facets) == {LICENSE, PRIVACY}
-    assert labels(ask(pool, asked={LICENSE}, query="same words")) == ["Works without access to all sites",
-                                                                       "Doesn't matter"]
+    assert labels(ask(pool, asked={LICENSE}, query="same words")) == [
+        "Works without access to all sites",
+        "Doesn't matter",
+    ]
 
 
 def test_options_come_from_the_candidates_and_number_two_to_five():
@@ -127,8 +157,14 @@ def test_a_facet_answered_in_words_left_unanswered_or_yes_no_is_settled(asked):
 def test_options_offered_before_are_not_offered_again():
     pool = dark_modes()
     first = ask(pool, query="dark mode")
-    again = choose_question(pool, asked=set(), offered={option.id for option in first.options}, constraints=[],
-                            query="dark mode", question_id="q2")
+    again = choose_question(
+        pool,
+        asked=set(),
+        offered={option.id for option in first.options},
+        constraints=[],
+        query="dark mode",
+        question_id="q2",
+    )
     assert again is None or not {option.id for option in again.options} & {option.id for option in first.options}
 
 

@@ -1,4 +1,5 @@
 """Cards, a catalogue and scripted backends: the LLM layer is tested without a model unless marked slow."""
+
 from __future__ import annotations
 
 import time
@@ -8,8 +9,16 @@ import pytest
 
 from chatbot.llm.base import CardFact, GenerationParams, LLMBackend, ReplyRequest
 
-CATALOGUE = ["uBlock Origin", "Dark Reader", "AdBlock Plus", "Tab Session Manager", "Honey", "Zoom", "Clear Cache",
-             "Ghostery Tracker & Ad Blocker"]
+CATALOGUE = [
+    "uBlock Origin",
+    "Dark Reader",
+    "AdBlock Plus",
+    "Tab Session Manager",
+    "Honey",
+    "Zoom",
+    "Clear Cache",
+    "Ghostery Tracker & Ad Blocker",
+]
 
 
 class ScriptedBackend(LLMBackend):
@@ -33,13 +42,33 @@ class ScriptedBackend(LLMBackend):
 @pytest.fixture
 def cards() -> tuple[CardFact, ...]:
     return (
-        CardFact(slug="ublock-origin", name="uBlock Origin", summary="An efficient wide-spectrum content blocker.",
-                 categories=("Privacy & Security",), rating=4.8, users=9_000_000,
-                 reason='Matched tags: "ads"'),
-        CardFact(slug="darkreader", name="Dark Reader", summary="Dark mode for every website.",
-                 categories=("Appearance",), rating=4.5, users=1_200_000, reason="Close in meaning to your request"),
-        CardFact(slug="youtube-nonstop", name="YouTube NonStop", summary="Tired of the 'Video paused' prompt?",
-                 categories=("Photos, Music & Videos",), rating=None, users=None, reason=""),
+        CardFact(
+            slug="ublock-origin",
+            name="uBlock Origin",
+            summary="An efficient wide-spectrum content blocker.",
+            categories=("Privacy & Security",),
+            rating=4.8,
+            users=9_000_000,
+            reason='Matched tags: "ads"',
+        ),
+        CardFact(
+            slug="darkreader",
+            name="Dark Reader",
+            summary="Dark mode for every website.",
+            categories=("Appearance",),
+            rating=4.5,
+            users=1_200_000,
+            reason="Close in meaning to your request",
+        ),
+        CardFact(
+            slug="youtube-nonstop",
+            name="YouTube NonStop",
+            summary="Tired of the 'Video paused' prompt?",
+            categories=("Photos, Music & Videos",),
+            rating=None,
+            users=None,
+            reason="",
+        ),
     )
 
 
@@ -48,6 +77,7 @@ def request_for(cards):
     def build(kind: str = "recommend", **changes) -> ReplyRequest:
         fields = {"need": "block ads on youtube", "cards": () if kind == "empty" else cards}
         return ReplyRequest(kind=kind, **{**fields, **changes})
+
     return build
 
 

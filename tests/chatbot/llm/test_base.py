@@ -22,13 +22,27 @@ def test_tuned_clamps_to_hard_bounds(params):
     assert params.max_new_tokens == 32  # a copy: the original is unchanged
 
 
-@pytest.mark.parametrize("overrides", [{"seed": 1}, {"temperature": "hot"}, {"top_k": None}, {"top_p": True},
-                                       {"max_new_tokens": math.inf}, {"temperature": math.nan}])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"seed": 1},
+        {"temperature": "hot"},
+        {"top_k": None},
+        {"top_p": True},
+        {"max_new_tokens": math.inf},
+        {"temperature": math.nan},
+    ],
+)
 def test_tuned_rejects_unknown_keys_and_non_numbers(params, overrides):
     with pytest.raises(ValueError):
         params.tuned(**overrides)
 
 
 def test_as_dict(params):
-    assert params.as_dict() == {"temperature": 0.0, "top_k": 40, "top_p": 0.9, "repetition_penalty": 1.1,
-                                "max_new_tokens": 32}
+    assert params.as_dict() == {
+        "temperature": 0.0,
+        "top_k": 40,
+        "top_p": 0.9,
+        "repetition_penalty": 1.1,
+        "max_new_tokens": 32,
+    }

@@ -15,24 +15,29 @@ def fed(guard: ReplyGuard, *pieces: str) -> str:
 
 
 def test_card_names_and_ordinary_words_pass(guard):
-    text = ("uBlock Origin blocks ads, and Dark Reader gives every site a dark mode. "
-            "YouTube NonStop keeps videos playing; zoom in or clear cache as usual! This extension is free.")
+    text = (
+        "uBlock Origin blocks ads, and Dark Reader gives every site a dark mode. "
+        "YouTube NonStop keeps videos playing; zoom in or clear cache as usual! This extension is free."
+    )
     assert fed(guard, text) == text
     assert not guard.corrected
 
 
-@pytest.mark.parametrize("sentence", [
-    "Try **SuperTab Booster** extension. ",
-    "Try the SuperTab Booster extension today. ",
-    'Or install "FastTube Pro" instead. ',
-    "AdBlock Plus also blocks ads. ",
-    "adblock plus works too. ",
-    "Honey finds coupons. ",
-    "Ghostery Tracker & Ad Blocker is similar. ",
-    "It beats Google Adsblock Ripper easily. ",
-    "Unlike AdSync, it is free. ",
-    "Get it at https://example.com/ublock today. ",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Try **SuperTab Booster** extension. ",
+        "Try the SuperTab Booster extension today. ",
+        'Or install "FastTube Pro" instead. ',
+        "AdBlock Plus also blocks ads. ",
+        "adblock plus works too. ",
+        "Honey finds coupons. ",
+        "Ghostery Tracker & Ad Blocker is similar. ",
+        "It beats Google Adsblock Ripper easily. ",
+        "Unlike AdSync, it is free. ",
+        "Get it at https://example.com/ublock today. ",
+    ],
+)
 def test_sentences_naming_other_addons_are_dropped(guard, sentence):
     assert fed(guard, "uBlock Origin blocks ads. ", sentence, "Enjoy!") == "uBlock Origin blocks ads. Enjoy!"
     assert guard.corrected and guard.dropped == 1
@@ -66,8 +71,21 @@ def test_short_names_are_ignored(cards):
 
 
 def test_incremental_feeding_across_piece_boundaries(guard):
-    pieces = ["uBl", "ock Ori", "gin blo", "cks ads", ".", " Also ", "try **Super", "Tab Boo", "ster**", ". ",
-              "Dark Reader dims pag", "es.\n", "Bye"]
+    pieces = [
+        "uBl",
+        "ock Ori",
+        "gin blo",
+        "cks ads",
+        ".",
+        " Also ",
+        "try **Super",
+        "Tab Boo",
+        "ster**",
+        ". ",
+        "Dark Reader dims pag",
+        "es.\n",
+        "Bye",
+    ]
     released = [guard.feed(piece) for piece in pieces]
     assert released[:4] == [[], [], [], []]  # nothing goes out before the sentence is known to have ended
     assert released[5] == ["uBlock Origin blocks ads. "]

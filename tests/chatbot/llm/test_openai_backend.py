@@ -89,9 +89,17 @@ def test_a_down_server_is_unavailable(dead_url, request_for, params):
         list(OpenAIBackend(dead_url, "m", "", timeout=2).stream(request_for(), params))
 
 
-@pytest.mark.parametrize("line, text", [("data: [DONE]", None), ("", ""), (": ping", ""), ("event: x", ""),
-                                        ('data: {"choices": []}', ""),
-                                        ('data: {"choices": [{"delta": {"content": "Hi"}}]}', "Hi")])
+@pytest.mark.parametrize(
+    "line, text",
+    [
+        ("data: [DONE]", None),
+        ("", ""),
+        (": ping", ""),
+        ("event: x", ""),
+        ('data: {"choices": []}', ""),
+        ('data: {"choices": [{"delta": {"content": "Hi"}}]}', "Hi"),
+    ],
+)
 def test_delta_text(line, text):
     assert delta_text(line) == text
 

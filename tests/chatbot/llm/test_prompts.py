@@ -32,8 +32,9 @@ def test_question_prompt_asks_for_a_lead_in_only(request_for):
     assert "without asking it" in content and "Add-ons" not in content
 
 
-@pytest.mark.parametrize("kind, words", [("more", "more options"), ("thanks", "one warm sentence"),
-                                         ("empty", "Apologise")])
+@pytest.mark.parametrize(
+    "kind, words", [("more", "more options"), ("thanks", "one warm sentence"), ("empty", "Apologise")]
+)
 def test_each_kind_has_its_task(request_for, kind, words):
     content = build_messages(request_for(kind))[-1]["content"]
     assert words in content and content.startswith("I need: block ads on youtube")

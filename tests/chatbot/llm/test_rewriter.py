@@ -1,4 +1,5 @@
 """The model's query rewrite: bounded in time, sharing the generation slots, and optional."""
+
 import time
 
 import pytest
@@ -24,7 +25,8 @@ def free_slots():
 
 def test_complete_returns_the_whole_text(params):
     assert complete(REQUEST, params, timeout=5, backend=ScriptedBackend(["dark mode ", "for reddit"])) == (
-        "dark mode for reddit")
+        "dark mode for reddit"
+    )
 
 
 def test_complete_gives_up_on_a_slow_or_failing_backend(params):
@@ -47,8 +49,10 @@ def test_the_rewrite_prompt_shows_worked_examples_then_the_search_and_the_messag
     messages = build_messages(REQUEST)
     assert messages[0]["role"] == "system" and "query only" in messages[0]["content"]
     assert [message["role"] for message in messages[1:-1]] == ["user", "assistant"] * 3
-    assert messages[-1] == {"role": "user",
-                            "content": "Search so far: dark mode for youtube\nLatest message: what about reddit?"}
+    assert messages[-1] == {
+        "role": "user",
+        "content": "Search so far: dark mode for youtube\nLatest message: what about reddit?",
+    }
 
 
 def test_llm_rewrite_keeps_the_first_line_of_the_models_answer(settings, monkeypatch):

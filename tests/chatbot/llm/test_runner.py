@@ -87,8 +87,9 @@ async def test_an_off_topic_reply_stops_generating(request_for, params):
 
 
 async def test_generation_stops_after_the_sentences_a_reply_needs(request_for, params):
-    backend = ScriptedBackend(["uBlock Origin blocks ads. ", "Dark Reader dims pages. ", *["It also rambles. "] * 20],
-                              delay=0.05)
+    backend = ScriptedBackend(
+        ["uBlock Origin blocks ads. ", "Dark Reader dims pages. ", *["It also rambles. "] * 20], delay=0.05
+    )
     started = time.perf_counter()
     _, final = await reply(request_for(), params, backend)
     assert final.full_text == "uBlock Origin blocks ads. Dark Reader dims pages." and not final.fell_back
@@ -160,8 +161,9 @@ async def test_the_event_loop_keeps_running_while_a_backend_generates(request_fo
             ticks += 1
 
     task = asyncio.create_task(ticker())
-    _, final = await reply(request_for(), params, ScriptedBackend(["uBlock Origin", " blocks", " ads", " on", " pages."],
-                                                                  delay=0.1))
+    _, final = await reply(
+        request_for(), params, ScriptedBackend(["uBlock Origin", " blocks", " ads", " on", " pages."], delay=0.1)
+    )
     task.cancel()
     assert not final.fell_back and ticks >= 20
 

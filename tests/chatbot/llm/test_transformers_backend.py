@@ -6,13 +6,16 @@ from chatbot.llm import transformers_backend
 from chatbot.llm.transformers_backend import SMOLLM2_CACHE, TransformersBackend, load_model, sampling, until_stop
 
 
-@pytest.mark.parametrize("pieces, text", [
-    (["Hello", " there.", "<|im_end|>"], "Hello there."),
-    (["Hi.", "\n", "Us", "er: what", " now"], "Hi."),
-    (["Hi.<|im_", "start|>user"], "Hi."),
-    (["Line one\n", "Line two"], "Line one\nLine two"),
-    (["Almost <", "b>bold"], "Almost <b>bold"),
-])
+@pytest.mark.parametrize(
+    "pieces, text",
+    [
+        (["Hello", " there.", "<|im_end|>"], "Hello there."),
+        (["Hi.", "\n", "Us", "er: what", " now"], "Hi."),
+        (["Hi.<|im_", "start|>user"], "Hi."),
+        (["Line one\n", "Line two"], "Line one\nLine two"),
+        (["Almost <", "b>bold"], "Almost <b>bold"),
+    ],
+)
 def test_until_stop_cuts_at_a_new_turn(pieces, text):
     assert "".join(until_stop(pieces)) == text
 
@@ -26,8 +29,14 @@ def test_until_stop_holds_back_only_a_possible_marker():
 
 def test_sampling_is_greedy_at_temperature_zero(params):
     assert sampling(params) == {"do_sample": False, "max_new_tokens": 32, "repetition_penalty": 1.1}
-    assert sampling(params.tuned(temperature=0.7)) == {"do_sample": True, "temperature": 0.7, "top_k": 40,
-                                                      "top_p": 0.9, "max_new_tokens": 32, "repetition_penalty": 1.1}
+    assert sampling(params.tuned(temperature=0.7)) == {
+        "do_sample": True,
+        "temperature": 0.7,
+        "top_k": 40,
+        "top_p": 0.9,
+        "max_new_tokens": 32,
+        "repetition_penalty": 1.1,
+    }
 
 
 def test_the_model_loads_with_the_configured_torch_threads(settings, monkeypatch):

@@ -21,10 +21,16 @@ class Command(BaseCommand):
         if not versions:
             self.stdout.write("No model versions yet: `manage.py retrain` makes one.")
             return
-        self.stdout.write(f"{'version':<8} {'status':<8} {'run':<5} {'val loss':<16} {'right add-on':<16} "
-                          f"{'created':<17} adapter")
+        self.stdout.write(
+            f"{'version':<8} {'status':<8} {'run':<5} {'val loss':<16} {'right add-on':<16} {'created':<17} adapter"
+        )
         for version in versions:
+            run = f"#{version.training_run_id}" if version.training_run_id else "-"
+            loss, grounded = (
+                metric_change(version.metrics, "validation_loss"),
+                metric_change(version.metrics, "grounded"),
+            )
             self.stdout.write(
-                f"{str(version):<8} {version.status:<8} {('#' + str(version.training_run_id)) if version.training_run_id else '-':<5} "
-                f"{metric_change(version.metrics, 'validation_loss'):<16} {metric_change(version.metrics, 'grounded'):<16} "
-                f"{version.created_at:%Y-%m-%d %H:%M} {version.adapter_path}")
+                f"{str(version):<8} {version.status:<8} {run:<5} {loss:<16} {grounded:<16} "
+                f"{version.created_at:%Y-%m-%d %H:%M} {version.adapter_path}"
+            )

@@ -3,16 +3,18 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from training.models import TrainingRun
 from training.config import ConfigError
+from training.models import TrainingRun
 from training.services import TrainingRunError, training_run_cancel, training_run_start
 
 POLL_SECONDS = 2.0
 
 
 class Command(BaseCommand):
-    help = ("Fine-tune the language model (QLoRA) on the catalogue and liked conversations. The result is a "
-            "new model version; `promote` makes the chat use it.")
+    help = (
+        "Fine-tune the language model (QLoRA) on the catalogue and liked conversations. The result is a "
+        "new model version; `promote` makes the chat use it."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--max-steps", type=int, help="Stop after N optimizer steps (default: the epochs decide).")
@@ -20,8 +22,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, max_steps: int | None, wait: bool, **options) -> None:
         try:
-            run = training_run_start(trigger=TrainingRun.Trigger.CLI,
-                                     overrides={} if max_steps is None else {"max_steps": max_steps})
+            run = training_run_start(
+                trigger=TrainingRun.Trigger.CLI, overrides={} if max_steps is None else {"max_steps": max_steps}
+            )
         except (TrainingRunError, ConfigError) as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"Training run #{run.pk} enqueued.")
@@ -59,10 +62,14 @@ class Command(BaseCommand):
         for side in ("before", "after"):
             metrics = run.metrics.get(side)
             if metrics:
-                self.stdout.write(f"  {side}: validation loss {metrics['validation_loss']}, perplexity "
-                                  f"{metrics['perplexity']}, names the right add-on {metrics['grounded']['rate']}")
+                self.stdout.write(
+                    f"  {side}: validation loss {metrics['validation_loss']}, perplexity "
+                    f"{metrics['perplexity']}, names the right add-on {metrics['grounded']['rate']}"
+                )
         if run.status == TrainingRun.Status.SUCCEEDED:
-            self.stdout.write(f"Created model version {run.model_version}; `manage.py promote "
-                              f"{run.model_version}` makes the chat use it.")
+            self.stdout.write(
+                f"Created model version {run.model_version}; `manage.py promote "
+                f"{run.model_version}` makes the chat use it."
+            )
         elif run.status == TrainingRun.Status.FAILED:
             raise CommandError(f"training run #{run.pk} failed: {run.error}")
