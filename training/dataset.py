@@ -53,6 +53,7 @@ ANSWER_OPENINGS = (
 class Example:
     source: str  # need, about, category, price or conversation
     group: str  # what decides the split: an add-on slug or a conversation id
+    need: str  # what the visitor asked, as the prompt states it
     messages: tuple[dict, ...]  # the chat's prompt (system, worked example, user), then the answer
     answer_name: str  # the add-on the answer must name; empty when none is required
 
@@ -78,7 +79,7 @@ def _facts(addon: Addon) -> CardFact:
 
 def _example(source: str, group: str, request: ReplyRequest, answer: str, answer_name: str) -> Example:
     messages = (*build_messages(request), {"role": "assistant", "content": answer})
-    return Example(source=source, group=group, messages=messages, answer_name=answer_name)
+    return Example(source=source, group=group, need=request.need, messages=messages, answer_name=answer_name)
 
 
 def _first_sentence(text: str) -> str:
@@ -248,6 +249,7 @@ def templated(example: Example, tokenizer) -> dict:
     return {
         "source": example.source,
         "group": example.group,
+        "need": example.need,
         "answer_name": example.answer_name,
         "messages": list(example.messages),
         "prompt": prompt,

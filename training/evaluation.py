@@ -44,7 +44,7 @@ def grounded_check(model, tokenizer: PreTrainedTokenizerBase, rows: list[dict], 
         text = answer(model, tokenizer, row["prompt"], device)
         answers.append(
             {
-                "need": row["messages"][1]["content"].splitlines()[0],
+                "need": row["need"],
                 "expected": row["answer_name"],
                 "answer": text,
                 "named": row["answer_name"].casefold() in text.casefold(),

@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 from peft import LoraConfig, get_peft_model
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from chatbot.llm import runner
-from training import services, trainer
+from chatbot.llm import prompts, runner
+from training import dataset, services, trainer
 from training.config import ConfigError, TrainingConfig
 from training.models import ModelVersion, TrainingRun
 
@@ -110,6 +110,14 @@ def test_a_run_trains_and_adds_a_ready_version_without_serving_it(catalogue, tin
     assert (run.step, run.total_steps, len(run.loss_history), run.eta_seconds) == (4, 4, 4, None)
     assert {"before", "after", "training"} <= set(run.metrics)
     assert run.metrics["after"]["validation_loss"] < run.metrics["before"]["validation_loss"]
+    held_out = run.metrics["before"]["grounded"]["answers"]
+    validation = {
+        row["need"]
+        for row in dataset.read_jsonl(settings.TRAINING_DIR / f"run-{run.pk}" / "dataset" / "validation.jsonl")
+    }
+    # Each held-out sample asks a held-out need, not the prompt's worked example.
+    assert held_out and all(sample["need"] in validation for sample in held_out)
+    assert not any(sample["need"] in prompts.EXAMPLE[0] for sample in held_out)
     version = run.model_version
     assert (version.number, version.status, version.base_model) == (2, ModelVersion.Status.READY, "")
     assert version.adapter_path == str(settings.TRAINING_DIR / f"run-{run.pk}" / "adapter")
