@@ -16,6 +16,7 @@ from chatbot.protocol import ErrorCode, ProtocolError, error_frame, history_fram
 from chatbot.ratelimit import SlidingWindowLimiter
 from chatbot.selectors import conversation_history
 from chatbot.services import conversation_open
+from retrieval.language import LANGUAGES
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +25,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
         headers = dict(self.scope.get("headers", []))
+        locale = query.get("locale", [""])[0][:2].lower()
         self.conversation, resumed = await database_sync_to_async(conversation_open)(
             session_id=query.get("session", [""])[0],
+            locale=locale if locale in LANGUAGES else "",
             origin=headers.get(b"origin", b"").decode(errors="replace"),
         )
         self.limiter = SlidingWindowLimiter(limit=settings.CHAT_RATE_LIMIT, window=settings.CHAT_RATE_WINDOW)

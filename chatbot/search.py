@@ -24,7 +24,6 @@ def search_candidates(query: str, filters: Filters, exclude: frozenset[str], k: 
             sites=site_domains([*result.addon.permissions, *result.addon.host_permissions]),
             license=result.addon.license,
             score=result.score,
-            reason=result.reason,
         )
         for result in recommend(query, k=k, filters=filters, exclude=exclude)
     ]

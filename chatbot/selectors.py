@@ -38,7 +38,7 @@ def conversation_as_json(*, conversation: Conversation) -> dict:
     }
 
 
-def cards_for(*, slugs: list[str], reasons: dict[str, str]) -> list[dict]:
+def cards_for(*, slugs: list[str], query: str, language: str = "en") -> list[dict]:
     """Cards for active add-ons, in the order given; anything gone from the catalogue is left out."""
     addons = {a.slug: a for a in Addon.objects.filter(slug__in=slugs, is_active=True).prefetch_related("categories")}
-    return [addon_card(addons[slug], reason=reasons.get(slug, "")) for slug in slugs if slug in addons]
+    return [addon_card(addons[slug], query=query, language=language) for slug in slugs if slug in addons]

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 EXPORT_TIMEOUT = 5.0
 
 
-def conversation_open(*, session_id: str = "", origin: str = "") -> tuple[Conversation, bool]:
+def conversation_open(*, session_id: str = "", origin: str = "", locale: str = "") -> tuple[Conversation, bool]:
     """Resume the conversation of a known session id, or start a new one; returns (conversation, resumed)."""
     try:
         known = uuid.UUID(session_id) if session_id else None
@@ -27,7 +27,7 @@ def conversation_open(*, session_id: str = "", origin: str = "") -> tuple[Conver
         conversation = Conversation.objects.filter(session_id=known).first()
         if conversation is not None:
             return conversation, True
-    conversation = Conversation(origin=origin[:255])
+    conversation = Conversation(origin=origin[:255], locale=locale)
     conversation.full_clean()
     conversation.save()
     return conversation, False

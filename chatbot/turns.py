@@ -18,6 +18,7 @@ from chatbot.dialogue.state import ConversationState
 from chatbot.llm.base import CardFact, GenerationParams, ReplyRequest
 from chatbot.llm.rewriter import query_rewriter
 from chatbot.llm.runner import stream_reply
+from chatbot.llm.template import LANGUAGES as REPLY_LANGUAGES
 from chatbot.models import Conversation
 from chatbot.models import Message as StoredMessage
 from chatbot.search import search_candidates
@@ -56,6 +57,7 @@ def _visitor_record(event: Event) -> dict:
 
 def _decide(conversation: Conversation, event: Event) -> tuple[ConversationState, Decision, list[dict]]:
     state = ConversationState.from_dict(conversation.state)
+    state.language = state.language or conversation.locale  # the widget's, until the visitor's words tell
     decide = import_string(settings.CHAT_POLICY)
     decision = decide(
         state,
@@ -71,9 +73,15 @@ def _decide(conversation: Conversation, event: Event) -> tuple[ConversationState
         kind=VISITOR_KINDS[type(event)],
         **_visitor_record(event),
     )
-    reasons = {candidate.slug: candidate.reason for candidate in decision.cards}
-    cards = cards_for(slugs=[candidate.slug for candidate in decision.cards], reasons=reasons)
+    cards = cards_for(
+        slugs=[candidate.slug for candidate in decision.cards], query=decision.query, language=reply_language(state)
+    )
     return state, decision, cards
+
+
+def reply_language(state: ConversationState) -> str:
+    """The visitor's language when replies are written in it, else English."""
+    return state.language if state.language in REPLY_LANGUAGES else "en"
 
 
 def _catalogue_names() -> list[str]:
@@ -160,6 +168,8 @@ async def turn_handle(*, conversation: Conversation, event: Event | protocol.Tun
             need=decision.query,
             cards=tuple(CardFact.from_card(card) for card in cards),
             question=question,
+            said=state.said,
+            language=reply_language(state),
         )
         params = GenerationParams.from_settings().tuned(**conversation.generation_params)
         reply_started = time.perf_counter()

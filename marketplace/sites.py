@@ -6,6 +6,8 @@ their permissions do), and the dialogue offers "Which site should it work on?". 
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterable
 
 ALL_SITES_PATTERNS = frozenset({"<all_urls>", "*://*/*", "http://*/*", "https://*/*", "*://*/"})
@@ -50,6 +52,26 @@ def site_name(domain: str) -> str:
 
 
 def site_names(patterns: Iterable[str]) -> list[str]:
-    """The distinct names of the sites the patterns name: ["youtube", "netflix"]."""
-    names = [site_name(domain) for domain in site_domains(patterns)]
-    return [name for name in dict.fromkeys(names) if name.isalnum()]
+    """The distinct names of the sites the patterns name: ["youtube", "netflix"]. A short link domain
+    ("youtu.be") goes with the site it shortens."""
+    names = [name for name in dict.fromkeys(map(site_name, site_domains(patterns))) if name.isalnum()]
+    return [name for name in names if not any(other != name and other.startswith(name) for other in names)]
+
+
+def site_label(name: str, *, domains: Iterable[str] = (), texts: Iterable[str] = ()) -> str:
+    """How people write a site: the cased form the texts use ("YouTube", "TETR.IO"), else its name
+    capitalised ("Netflix")."""
+    domains = [domain for domain in domains if site_name(domain) == name]
+    patterns = [re.escape(domain) for domain in dict.fromkeys(domains)] + [re.escape(name).replace(r"\ ", r"\s+")]
+    forms: Counter = Counter()
+    for text in texts:
+        for pattern in patterns:
+            forms.update(re.findall(rf"(?<![\w.]){pattern}(?![\w])", text, flags=re.IGNORECASE))
+            if forms:
+                break
+    cased = [
+        (count, sum(char.isupper() for char in form), form) for form, count in forms.items() if form != form.lower()
+    ]
+    if cased:
+        return max(cased)[2]
+    return name.capitalize()

@@ -74,7 +74,7 @@ def recommend_view(request: HttpRequest) -> JsonResponse:
         {
             "query": query,
             "results": [
-                {**addon_card(result.addon, reason=result.reason), "score": result.score} for result in results
+                {**addon_card(result.addon, query=query), "score": result.score} for result in results
             ],
         }
     )

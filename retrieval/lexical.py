@@ -22,6 +22,7 @@ from marketplace.models import Addon
 from retrieval.bm25 import BM25
 from retrieval.documents import addon_sites
 from retrieval.embedder import known_words
+from retrieval.language import detect_language
 from retrieval.text import STOP_WORDS, TOKEN, fold, stem, tokens, words
 
 NAME_WEIGHT = 3
@@ -29,6 +30,7 @@ TAG_WEIGHT = 2
 TYPO_CUTOFF = 0.8
 ORIGINAL_TERM_WEIGHT = 2
 EXPANSION_TERMS = 10
+ENGLISH_OR_UNKNOWN = frozenset({"en", ""})
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,13 @@ class LexicalIndex:
         return match[0] if match else word
 
     def corrected(self, query: str) -> str:
-        """The query with misspelt words replaced, for every ranker (dense models trip on typos too)."""
+        """The query with misspelt words replaced, for every ranker (dense models trip on typos too).
+
+        Only English is corrected: the catalogue's words are English, so in another language ("am Abend")
+        the closest catalogue word ("agent") is a different word, not the one meant.
+        """
+        if detect_language(query) not in ENGLISH_OR_UNKNOWN:
+            return fold(query)
         return TOKEN.sub(lambda found: self.correct(found.group()), fold(query))
 
     def query_terms(self, query: str) -> list[str]:

@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from marketplace.models import Addon
-from retrieval.documents import addon_sites, metadata_where
+from retrieval.documents import metadata_where
 from retrieval.lexical import LexicalHit, lexical_index
 from retrieval.query import Filters
 from retrieval.store import vector_store
-from retrieval.text import stem, tokens, without_ruled_out, words
+from retrieval.text import without_ruled_out
 
 CANDIDATES = 100
 RRF_K = 60
@@ -39,7 +39,6 @@ RATING_SHARE = 0.4
 class Recommendation:
     addon: Addon
     score: float
-    reason: str
 
 
 def _row_allowed(filters: Filters, exclude: frozenset[str]):
@@ -89,32 +88,10 @@ def fuse(rankings: Iterable[tuple[list[str], float]]) -> dict[str, float]:
     return scores
 
 
-def reason(query: str, addon: Addon) -> str:
-    """A short, visitor-readable account of what matched."""
-    fields = [
-        ("name", addon.name + " " + addon.slug.replace("-", " ")),
-        ("tags", " ".join(addon.tags)),
-        ("description", addon.summary_text + " " + addon.description_text),
-        ("works on", " ".join(addon_sites(addon))),
-    ]
-    field_terms = [(label, set(tokens(text))) for label, text in fields]
-    matched: dict[str, list[str]] = {}
-    for word in dict.fromkeys(words(query)):
-        for label, terms in field_terms:
-            if stem(word) in terms:
-                matched.setdefault(label, []).append(word)
-                break
-    if not matched:
-        categories = ", ".join(category.name for category in addon.categories.all()) or "the catalogue"
-        return f"Close in meaning to your request ({categories})"
-    found = "; ".join(f"{label}: " + ", ".join(f'"{word}"' for word in hits[:4]) for label, hits in matched.items())
-    return f"Matched {found}"
-
-
 def recommend(
     query: str, *, k: int = 5, filters: Filters | None = None, exclude: Iterable[str] = ()
 ) -> list[Recommendation]:
-    """The k best catalogue add-ons for a need, each with a score and the reason it matched."""
+    """The k best catalogue add-ons for a need, best first, each with its score."""
     filters = filters or Filters()
     excluded = frozenset(exclude)
     query = lexical_index().corrected(without_ruled_out(query))
@@ -132,4 +109,4 @@ def recommend(
         ((fused[addon.slug] * (1 + PRIOR_WEIGHT * prior(addon)), addon) for addon in addons),
         key=lambda pair: (-pair[0], pair[1].slug),
     )
-    return [Recommendation(addon, round(score, 6), reason(query, addon)) for score, addon in ranked[:k]]
+    return [Recommendation(addon, round(score, 6)) for score, addon in ranked[:k]]

@@ -24,6 +24,7 @@ from pathlib import Path
 from chatbot.dialogue.decision import ReplyKind
 from chatbot.llm.base import CardFact, ReplyRequest
 from chatbot.llm.prompts import build_messages
+from chatbot.llm.template import gist
 from chatbot.models import Conversation, Message
 from marketplace.models import Addon
 from retrieval.text import STOP_WORDS
@@ -42,11 +43,7 @@ NEED_FROM_WORDS = (
     "any good {category} add-on for {words}?",
     "{words} extension",
 )
-ANSWER_OPENINGS = (
-    "{name} is the one for you.",
-    "{name} fits what you need.",
-    "I'd go with {name}.",
-)
+ARTICLES = frozenset({"a", "an", "the"})
 
 
 @dataclass(frozen=True)
@@ -114,18 +111,24 @@ def _needs(addon: Addon, rng: random.Random) -> list[str]:
     return needs
 
 
-def _why(addon: Addon) -> str:
-    facts = []
-    if addon.rating is not None and addon.rating_count:
-        facts.append(f"rated {addon.rating:.1f}/5")
-    if addon.average_daily_users:
-        facts.append(f"used by {addon.average_daily_users:,} people")
-    return f" It is {' and '.join(facts)}." if facts else ""
+def card_sentence(card: CardFact) -> str:
+    """What the chat's grounded decoding writes for a card: its name, then what its summary says, in the
+    summary's words (hyphens and quotes as spaces: the decoder writes words, commas and full stops)."""
+    words = re.sub(r"[^\w\s,.']|'(?!\w)|(?<!\w)'", " ", gist(card.summary)).split()
+    if not words:
+        return ""
+    first = words[0].lower()
+    if first in ARTICLES:
+        words = ["is", first, *words[1:]]
+    elif not (first.endswith("s") and not first.endswith(("ss", "us", "is")) and len(first) > 3):
+        words = ["offers", *words]
+    words[1:] = [word.lower() if word[1:].islower() else word for word in words[1:]]
+    return f"{card.name} {' '.join(words).rstrip(',.')}."
 
 
-def _need_answer(addon: Addon, rng: random.Random) -> str:
-    summary = _first_sentence(addon.summary_text).rstrip(".!?")
-    return f"{rng.choice(ANSWER_OPENINGS).format(name=addon.name)} {summary}.{_why(addon)}"
+def _need_answer(cards: list[CardFact]) -> str:
+    """One sentence per card, in the order shown, as the chat writes a recommendation."""
+    return " ".join(filter(None, map(card_sentence, cards)))
 
 
 def _neighbours(
@@ -148,17 +151,18 @@ def _addon_examples(
     for need in _needs(addon, rng):
         cards = [addon, *_neighbours(addon, by_category, everyone, rng)]
         rng.shuffle(cards)
-        request = ReplyRequest(kind=ReplyKind.RECOMMEND, need=need, cards=tuple(_facts(card) for card in cards))
-        yield _example("need", group, request, _need_answer(addon, rng), name)
+        facts = [_facts(card) for card in cards]
+        request = ReplyRequest(kind=ReplyKind.RECOMMEND, need=need, cards=tuple(facts))
+        yield _example("need", group, request, _need_answer(facts), name)
     summary = _first_sentence(addon.summary_text)
     if summary:
         request = ReplyRequest(kind=ReplyKind.RECOMMEND, need=f"What does {name} do?", cards=(_facts(addon),))
-        yield _example("about", group, request, f"{name}: {summary.rstrip('.!?')}.", name)
+        yield _example("about", group, request, card_sentence(_facts(addon)), name)
     categories = [category.name for category in addon.categories.all()]
     if categories:
         listed = " and ".join(categories) if len(categories) <= 2 else ", ".join(categories)
         request = ReplyRequest(kind=ReplyKind.RECOMMEND, need=f"Which category is {name} in?", cards=(_facts(addon),))
-        yield _example("category", group, request, f"{name} is listed under {listed}.", name)
+        yield _example("category", group, request, f"{name} is in {listed}.", name)
     price = "Requires payment" if addon.requires_payment else "Free to install"
     answer = (
         f"{name} asks for a payment for some of its features."

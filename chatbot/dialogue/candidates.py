@@ -5,18 +5,12 @@ The policy sees plain values rather than model instances, so it runs (and is tes
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from marketplace.licenses import is_open_source
 from retrieval.query import Filters
-from retrieval.text import fold
-
-OPEN_SOURCE_LICENSE = re.compile(
-    r"\b(?:mit|[al]?gpl|mpl|apache|bsd|isc|unlicen[cs]e|cc0|zlib|eupl|osl|wtfpl|public domain|"
-    r"(?:general|mozilla) public licen[cs]e|artistic licen[cs]e|open source|free software)\b"
-)
 
 
 @dataclass(frozen=True)
@@ -35,11 +29,10 @@ class Candidate:
     sites: tuple[str, ...] = ()  # domains from host permissions, e.g. "youtube.com"
     license: str = ""
     score: float = 0.0
-    reason: str = ""
 
     @property
     def open_source(self) -> bool:
-        return bool(OPEN_SOURCE_LICENSE.search(fold(self.license)))
+        return is_open_source(self.license)
 
     def allowed_by(self, filters: Filters) -> bool:
         return filters.allows(categories=self.categories, rating=self.rating, free=self.free, all_sites=self.all_sites)
@@ -50,7 +43,10 @@ class Candidate:
     @classmethod
     def from_dict(cls, data: dict) -> Candidate:
         tuples = {"categories", "category_names", "tags", "sites"}
-        values: dict[str, Any] = {key: tuple(value) if key in tuples else value for key, value in data.items()}
+        known = {item.name for item in fields(cls)}  # a state stored by an older version may hold more
+        values: dict[str, Any] = {
+            key: tuple(value) if key in tuples else value for key, value in data.items() if key in known
+        }
         return cls(**values)
 
 

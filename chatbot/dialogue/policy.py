@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from chatbot.dialogue.candidates import Candidate, Search
 from chatbot.dialogue.decision import Action, Decision, ReplyKind
 from chatbot.dialogue.events import Answer, CardFeedback, Event, Message, More, Reset, Satisfied, Unsatisfied
-from chatbot.dialogue.questions import ANY, YES_NO_FACETS, choose_question, settled
+from chatbot.dialogue.questions import ANY, ENGLISH, YES_NO_FACETS, choose_question, settled
 from chatbot.dialogue.rewrite import LLMRewrite, Reading, is_new_need, read, standalone_query
 from chatbot.dialogue.state import OPEN_SOURCE, Constraint, ConversationState, Option, Question
+from retrieval.language import detect_language
 from retrieval.text import tokens
 
 POOL_SIZE = 30  # candidates a follow-up question is computed from
@@ -129,6 +130,7 @@ class Turn:
     def message(self, text: str, llm_rewrite: LLMRewrite | None) -> Decision:
         state = self.state
         state.needs.append(text)
+        state.language = detect_language(text) or state.language
         reading = read(text)
         if reading.more:
             return self.more()
@@ -145,7 +147,7 @@ class Turn:
             return noop()
         state.unsatisfied = state.unsatisfied or reading.rejects
         if is_new_need(state.query, reading):
-            state.constraints = []
+            state.constraints, state.said = [], text
         state.query = standalone_query(state.query, text, llm_rewrite=llm_rewrite)
         for constraint in reading.constraints:
             state.apply(constraint)
@@ -169,6 +171,7 @@ class Turn:
             asked=asked,
             offered=offered,
             constraints=state.constraints,
+            language=state.language or ENGLISH,
             query=state.query,
             question_id=f"q{len(state.questions) + 1}",
         )

@@ -12,12 +12,12 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chatbot.dialogue.candidates import Candidate
 from chatbot.dialogue.state import CATEGORY, FREE, NO_ALL_SITES, OPEN_SOURCE, TERM, Constraint, Option, Question
 from marketplace.categories import AMO_CATEGORIES, category_name
-from marketplace.sites import site_name
+from marketplace.sites import site_label, site_name
 from retrieval.text import STOP_WORDS, TOKEN, fold, stem, tokens, words
 
 FUNCTION = "function"
@@ -32,13 +32,86 @@ OPEN_FACETS = frozenset({FUNCTION, SITE})
 MAX_ASKS = 2
 OPEN_ANSWER_BITS = 1.0  # worth of an answer in the visitor's words on an open facet, against a split's entropy
 
+# Each question names its dimension, in the languages replies are written in (English when the visitor's
+# is another).
 TEXTS = {
-    FUNCTION: "What should it mainly do?",
-    SITE: "Which site should it work on?",
-    CATEGORY_FACET: "Which kind of add-on is closest?",
-    LICENSE: "Does it need to be free and open source?",
-    PRIVACY: "Should it avoid access to all websites?",
+    FUNCTION: {
+        "en": "Which of these is closest to what it should do?",
+        "de": "Was davon kommt dem am nächsten, was es tun soll?",
+        "fr": "Lequel se rapproche le plus de ce qu'il doit faire ?",
+        "es": "¿Cuál se acerca más a lo que debe hacer?",
+        "it": "Quale si avvicina di più a ciò che deve fare?",
+        "pt": "Qual se aproxima mais do que deve fazer?",
+        "nl": "Wat komt het dichtst bij wat het moet doen?",
+    },
+    SITE: {
+        "en": "Which site should it work on?",
+        "de": "Auf welcher Website soll es funktionieren?",
+        "fr": "Sur quel site doit-il fonctionner ?",
+        "es": "¿En qué sitio debe funcionar?",
+        "it": "Su quale sito deve funzionare?",
+        "pt": "Em que site deve funcionar?",
+        "nl": "Op welke site moet het werken?",
+    },
+    CATEGORY_FACET: {
+        "en": "Which kind of add-on is it?",
+        "de": "Welche Art von Add-on soll es sein?",
+        "fr": "Quel type de module cherchez-vous ?",
+        "es": "¿Qué tipo de complemento buscas?",
+        "it": "Che tipo di componente aggiuntivo cerchi?",
+        "pt": "Que tipo de complemento procura?",
+        "nl": "Wat voor add-on zoek je?",
+    },
+    LICENSE: {
+        "en": "Should it be free and open source?",
+        "de": "Soll es kostenlos und quelloffen sein?",
+        "fr": "Doit-il être gratuit et open source ?",
+        "es": "¿Debe ser gratuito y de código abierto?",
+        "it": "Deve essere gratuito e open source?",
+        "pt": "Deve ser gratuito e de código aberto?",
+        "nl": "Moet het gratis en open source zijn?",
+    },
+    PRIVACY: {
+        "en": "Should it work without access to all your sites?",
+        "de": "Soll es ohne Zugriff auf alle Ihre Websites auskommen?",
+        "fr": "Doit-il fonctionner sans accès à tous vos sites ?",
+        "es": "¿Debe funcionar sin acceso a todos tus sitios?",
+        "it": "Deve funzionare senza accesso a tutti i tuoi siti?",
+        "pt": "Deve funcionar sem acesso a todos os seus sites?",
+        "nl": "Moet het werken zonder toegang tot al je sites?",
+    },
 }
+# The quick replies whose words are ours rather than the catalogue's, by option id.
+LABELS = {
+    "open-source": {
+        "en": "Free and open source",
+        "de": "Kostenlos und quelloffen",
+        "fr": "Gratuit et open source",
+        "es": "Gratuito y de código abierto",
+        "it": "Gratuito e open source",
+        "pt": "Gratuito e de código aberto",
+        "nl": "Gratis en open source",
+    },
+    "no-all-sites": {
+        "en": "No access to all sites",
+        "de": "Kein Zugriff auf alle Websites",
+        "fr": "Sans accès à tous les sites",
+        "es": "Sin acceso a todos los sitios",
+        "it": "Senza accesso a tutti i siti",
+        "pt": "Sem acesso a todos os sites",
+        "nl": "Geen toegang tot alle sites",
+    },
+    "any": {
+        "en": "Doesn't matter",
+        "de": "Egal",
+        "fr": "Peu importe",
+        "es": "Da igual",
+        "it": "Non importa",
+        "pt": "Tanto faz",
+        "nl": "Maakt niet uit",
+    },
+}
+ENGLISH = "en"
 # How much an answer on each facet usually narrows a need: what an add-on does, and where it works, say
 # the most (a visitor who ignores the options answers them with their own specific words), its shelf
 # less, its licence or permissions far less.
@@ -51,7 +124,6 @@ SUMMARY_WORD_WEIGHT = 0.2
 MAX_OVERLAP = 0.5  # share of an option's add-ons another chosen option may already cover
 CATCH_ALL = "other"  # the "Other" category narrows nothing a visitor could name
 ANY = "any"
-ANY_LABEL = "Doesn't matter"
 
 # Words that describe any add-on, or any action, rather than what one add-on does.
 GENERIC = frozenset(
@@ -74,6 +146,8 @@ SHELF_WORDS = frozenset(
     for word in words(name)
     for variant in (word, word.removesuffix("s"))  # "games" stems to "gam", "game" to itself
 )
+# Labels a host name may end in that name no site a visitor would pick ("*.edu.cn", "api.example.io").
+HOST_LABELS = frozenset({"edu", "gov", "ac", "api", "cdn", "static", "www", "localhost"})
 NOT_SITES = frozenset({"firefox", "mozilla", "chrome", "google chrome", "internet", "web", "browser", "free", "all"})
 DOMAIN = re.compile(r"\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|tv|me|app|gg|fm|dev|co|ai|to|so|xyz)\b")
 PROPER_NOUN = re.compile(r"\b(?:for|on|in|from|with|at|to)\s+(?:the\s+)?([A-Z][\w.+&'-]*(?:\s+[A-Z][\w.+&'-]*){0,2})")
@@ -142,55 +216,72 @@ def _pick(ranked: list[tuple[str, str, set[str]]], pool: int, make: Callable[[st
     return chosen
 
 
-def _phrases(candidate: Candidate) -> Iterator[tuple[list[str], bool]]:
-    """A candidate's words and word pairs, each with whether it comes from its name or tags."""
-    for tag in candidate.tags:
-        yield TOKEN.findall(fold(tag)), True
-    for text, named in ((candidate.name, True), (candidate.summary, False)):
+# Words a phrase may hold between its content words: "dark mode for websites", "read pages aloud".
+INNER_WORDS = frozenset("for of to and on in with your the a all every any from".split())
+MAX_PHRASE_WORDS = 5
+MIN_CONTENT_WORDS = 2  # a lone word ("Player", "Text") names no kind of solution a visitor could pick
+CONTIGUOUS_BONUS = 0.5  # written as one phrase in two or more listings: a real name for a feature
+NAMED_BONUS = 0.5  # in a name or a tag, where listings say what they are
+
+
+def _is_content(word: str) -> bool:
+    return len(word) >= 3 and word.isalpha() and word not in STOP_WORDS and stem(word) not in GENERIC
+
+
+def _candidate_phrases(
+    candidate: Candidate, known: set[str], sites: set[str]
+) -> Iterator[tuple[tuple[str, ...], str, bool]]:
+    """(content stems, surface, from name or tags) for each phrase of 2-5 words in a candidate's text that
+    begins and ends with a content word, with only short linking words between its content words, says
+    something the visitor has not said already, and names no site (that is the site question's)."""
+    for text, named in [(candidate.name, True), *((tag, True) for tag in candidate.tags), (candidate.summary, False)]:
         found = TOKEN.findall(fold(text))
-        for index, word in enumerate(found):
-            yield [word], named
-            yield found[index : index + 2], named
-
-
-def _function_options(candidates: list[Candidate], known: set[str]) -> list[Option]:
-    """Distinctive terms: in some candidates, not most. Terms from names and tags, and two-word phrases
-    ("dark mode"), rank above single words only found in summaries, which are as often verbs as functions."""
-    members: dict[str, set[str]] = {}
-    named: set[str] = set()
-    surfaces: dict[str, Counter] = {}
-    for candidate in candidates:
-        for phrase, in_name in _phrases(candidate):
-            stems = [stem(word) for word in phrase]
-            if not phrase or any(
-                word in STOP_WORDS
-                or root in GENERIC
-                or root in SHELF_WORDS
-                or root in known
-                or len(word) < 3
-                or not word.isalpha()
-                for word, root in zip(phrase, stems, strict=True)
-            ):
+        for start, word in enumerate(found):
+            if not _is_content(word):
                 continue
-            key = " ".join(stems)
-            members.setdefault(key, set()).add(candidate.slug)
-            surfaces.setdefault(key, Counter())[" ".join(phrase)] += 1
-            if in_name or len(phrase) > 1:
+            for end in range(start + 1, min(start + MAX_PHRASE_WORDS, len(found))):
+                last = found[end]
+                if last in INNER_WORDS:
+                    continue
+                if not _is_content(last):
+                    break
+                content = [word, *(item for item in found[start + 1 : end] if item not in INNER_WORDS), last]
+                key = tuple(sorted({stem(item) for item in content}))
+                says = set(key) - known - SHELF_WORDS  # what it adds to the need, beyond a shelf's name
+                if len(key) >= MIN_CONTENT_WORDS and says and not set(key) & sites:
+                    yield key, " ".join(found[start : end + 1]), named
+
+
+def _function_options(candidates: list[Candidate], known: set[str], sites: set[str]) -> list[Option]:
+    """Kinds of solution the pool holds, as short phrases from its own text ("dark mode", "blue light
+    filter", "read pages aloud"): each stands for the add-ons whose text has all its content words, and
+    ranks by how many that is, more when listings write it as one phrase or in their names and tags. A
+    phrase only one listing writes, in its description, is a coincidence of words, not a kind."""
+    stems = {candidate.slug: set(tokens(_text(candidate))) for candidate in candidates}
+    surfaces: dict[tuple[str, ...], Counter] = {}
+    writers: dict[tuple[str, ...], set[str]] = {}
+    named: set[tuple[str, ...]] = set()
+    for candidate in candidates:
+        for key, surface, in_name in _candidate_phrases(candidate, known, sites):
+            surfaces.setdefault(key, Counter())[surface] += 1
+            writers.setdefault(key, set()).add(candidate.slug)
+            if in_name:
                 named.add(key)
     minimum = smallest_group(len(candidates))
-    ranked = sorted(
-        (
-            (key, surfaces[key].most_common(1)[0][0], slugs)
-            for key, slugs in members.items()
-            if len(slugs) >= minimum and len(key.split()) <= 2
-        ),
-        key=lambda item: (-len(item[2]) * (1.0 if item[0] in named else SUMMARY_WORD_WEIGHT), item[0]),
-    )
+    ranked = []
+    for key, forms in surfaces.items():
+        members = {slug for slug, found in stems.items() if set(key) <= found}
+        if len(members) < minimum or (len(writers[key]) < 2 and key not in named):
+            continue
+        score = len(members) * (1 + CONTIGUOUS_BONUS * (len(writers[key]) > 1)) * (1 + NAMED_BONUS * (key in named))
+        label = max(forms, key=lambda form: (forms[form], -len(form)))
+        ranked.append((score, " ".join(key), label, members))
+    ranked.sort(key=lambda item: (-item[0], len(item[2]), item[2]))
 
     def make(key: str, label: str) -> Option:
         return Option(_id(label), label[:1].upper() + label[1:], (Constraint(TERM, label, label),))
 
-    return _pick(ranked, len(candidates), make)
+    return _pick([(key, label, members) for _, key, label, members in ranked], len(candidates), make)
 
 
 def _title_cased(text: str) -> bool:
@@ -211,30 +302,11 @@ def sites_by_candidate(candidates: list[Candidate]) -> dict[str, set[str]]:
     lower_text = " ".join(f"{candidate.name} {candidate.summary}" for candidate in candidates)
     sites = {}
     for candidate in candidates:
-        keys = {site_name(domain) for domain in candidate.sites}
-        keys |= {site_name(domain) for domain in DOMAIN.findall(fold(f"{candidate.name} {candidate.summary}"))}
+        domains = [*candidate.sites, *DOMAIN.findall(fold(f"{candidate.name} {candidate.summary}"))]
+        keys = {key for key in map(site_name, domains) if key.isalpha() and key not in HOST_LABELS}
         keys |= {key for key in _proper_nouns(candidate) if not re.search(rf"\b{re.escape(key)}\b", lower_text)}
         sites[candidate.slug] = keys
     return sites
-
-
-def _site_label(key: str, candidates: list[Candidate]) -> str:
-    """How the candidates write the site: "YouTube", "TETR.IO"; else its domain."""
-    domains = [domain for candidate in candidates for domain in candidate.sites if site_name(domain) == key]
-    patterns = [re.escape(domain) for domain in dict.fromkeys(domains)] + [re.escape(key).replace(r"\ ", r"\s+")]
-    forms: Counter = Counter()
-    for candidate in candidates:
-        text = f"{candidate.name} {candidate.summary}"
-        for pattern in patterns:
-            forms.update(re.findall(rf"(?<![\w.]){pattern}(?![\w])", text, flags=re.IGNORECASE))
-            if forms:
-                break
-    cased = [
-        (count, sum(char.isupper() for char in form), form) for form, count in forms.items() if form != form.lower()
-    ]
-    if cased:
-        return max(cased)[2]
-    return Counter(domains).most_common(1)[0][0] if domains else key.title()
 
 
 def _site_options(candidates: list[Candidate], mentions: dict[str, set[str]], known: set[str]) -> list[Option]:
@@ -252,7 +324,11 @@ def _site_options(candidates: list[Candidate], mentions: dict[str, set[str]], kn
     )
 
     def make(key: str, _label: str) -> Option:
-        label = _site_label(key, candidates)
+        label = site_label(
+            key,
+            domains=[domain for candidate in candidates for domain in candidate.sites],
+            texts=[f"{candidate.name} {candidate.summary}" for candidate in candidates],
+        )
         return Option(_id(key), label, (Constraint(TERM, fold(label), label),))
 
     return _pick(ranked, len(candidates), make)
@@ -289,7 +365,7 @@ def _yes_or_any(candidates: list[Candidate], yes: Option, belongs: Callable[[Can
     """A yes/no facet: the option that narrows, and "Doesn't matter" for the rest of the pool."""
     inside = tuple(candidate.slug for candidate in candidates if belongs(candidate))
     outside = tuple(candidate.slug for candidate in candidates if not belongs(candidate))
-    options = [Option(yes.id, yes.label, yes.constraints, inside), Option(ANY, ANY_LABEL, (), outside)]
+    options = [Option(yes.id, yes.label, yes.constraints, inside), Option(ANY, LABELS[ANY][ENGLISH], (), outside)]
     if any(not option.slugs or len(option.slugs) > MAX_SHARE * len(candidates) for option in options):
         return []
     return options
@@ -303,7 +379,7 @@ def _license_options(candidates: list[Candidate], applied: set[str]) -> list[Opt
         for kind, label in ((FREE, "free only"), (OPEN_SOURCE, "open source"))
         if kind not in applied
     )
-    yes = Option("open-source", "Free and open source", constraints)
+    yes = Option("open-source", LABELS["open-source"][ENGLISH], constraints)
     return _yes_or_any(candidates, yes, lambda candidate: candidate.free and candidate.open_source)
 
 
@@ -311,9 +387,7 @@ def _privacy_options(candidates: list[Candidate], applied: set[str]) -> list[Opt
     if NO_ALL_SITES in applied:
         return []
     yes = Option(
-        "no-all-sites",
-        "Works without access to all sites",
-        (Constraint(NO_ALL_SITES, "1", "no access to all websites"),),
+        "no-all-sites", LABELS["no-all-sites"][ENGLISH], (Constraint(NO_ALL_SITES, "1", "no access to all websites"),)
     )
     return _yes_or_any(candidates, yes, lambda candidate: not candidate.all_sites)
 
@@ -356,10 +430,12 @@ def splits(
     category = next((constraint.value for constraint in constraints if constraint.kind == CATEGORY), "")
     known = set(tokens(" ".join([query, *(c.value for c in constraints if c.kind == TERM)])))
     sites = sites_by_candidate(candidates)
-    # Site names belong to the site facet, never to "what should it do".
-    site_stems = {stem(word) for keys in sites.values() for key in keys for word in key.split()}
+    # Sites two listings name belong to the site facet, never to "what should it do" (a proper noun only
+    # one listing writes, "with Dark Reader", is as likely a product's name).
+    shared = Counter(key for keys in sites.values() for key in keys)
+    site_stems = {stem(word) for key, count in shared.items() if count > 1 for word in key.split()}
     builders = {
-        FUNCTION: lambda: _function_options(candidates, known | site_stems),
+        FUNCTION: lambda: _function_options(candidates, known, site_stems),
         SITE: lambda: _site_options(candidates, sites, known),
         CATEGORY_FACET: lambda: _category_options(candidates, category, known),
         LICENSE: lambda: _license_options(candidates, applied),
@@ -384,10 +460,15 @@ def choose_question(
     query: str,
     question_id: str,
     offered: frozenset[str] | set[str] = frozenset(),
+    language: str = ENGLISH,
 ) -> Question | None:
-    """The single best question for this pool, or None when nothing splits it."""
+    """The single best question for this pool, or None when nothing splits it; worded in `language` where
+    the words are ours (the catalogue's phrases stay as listed)."""
     found = splits(candidates, asked=asked, constraints=constraints, query=query, offered=offered)
     if not found:
         return None
     best = found[0]
-    return Question(question_id, best.facet, TEXTS[best.facet], best.options)
+    options = tuple(
+        replace(option, label=LABELS.get(option.id, {}).get(language, option.label)) for option in best.options
+    )
+    return Question(question_id, best.facet, TEXTS[best.facet].get(language, TEXTS[best.facet][ENGLISH]), options)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chatbot.dialogue import languages
 from chatbot.dialogue.state import (
     CATEGORY,
     FREE,
@@ -58,7 +59,8 @@ NEW_NEED = re.compile(
     r"^(?:(?:ok|okay|so|now|hi|hello|hey|hmm|actually|also|and)[\s,]+)*(?:"
     r"i(?:'m| am) (?:looking|searching) for|(?:i'm )?looking for|i (?:really )?(?:need|want|would like|'d like)"
     r"|i'd like|how (?:can|do|could|would) i|is there|are there|do you have|can you (?:find|recommend|suggest)"
-    r"|(?:find|show|recommend|suggest|get) me|help me)\b"
+    r"|(?:find|show|recommend|suggest|get) me|help me"
+    rf"|{languages.NEW_NEED})\b"
 )
 FOLLOW_UP = re.compile(
     r"^(?:but|and|also|plus|or|what about|how about|for|on|in|with|without|only|preferably|ideally|maybe|rather"
@@ -70,14 +72,20 @@ REJECTION = re.compile(
     r"|\bsomething (?:else|different)\b|\b(?:other|different) (?:ones|options|suggestions|results|add-?ons)\b"
     r"|\b(?:don't|do not|dont) (?:like|want|need) (?:these|those|them|any|that|this|it)\b|\bwrong\b"
     r"|\bnot interested\b|\bdoesn't help\b|\btry again\b"
+    rf"|{languages.REJECTION}"
 )
 MORE = re.compile(
     r"(?:(?:show|give|any|got|some|see)\s+)?(?:me\s+)?(?:some\s+)?(?:more|others|other ones|next|another(?: one)?"
     r"|the rest)(?:\s+(?:please|pls|ones?|results?|options?|suggestions?|add-?ons?|of them))*"
+    rf"|{languages.MORE}"
 )
 THANKS = re.compile(
-    r"(?:thanks|thank you|thx|perfect|great|awesome|excellent|that's it|that works|found it|got it|this is it)\b"
+    r"(?:thanks|thank you|thx|perfect|great|awesome|excellent|that's it|that works|found it|got it|this is it"
+    rf"|{languages.THANKS})\b"
 )
+# The other languages' ways of saying no, more or thanks: taken out of a message before its words are
+# read as a need (the English ones are filler words already).
+FOREIGN_REPLIES = re.compile(rf"{languages.REJECTION}|\b(?:{languages.THANKS}|{languages.MORE})\b")
 
 NEGATION = (
     r"(?:no|not|without|never|avoid|avoids|avoiding|doesn't|doesnt|does not|don't|dont|do not|shouldn't"
@@ -93,10 +101,12 @@ NO_ALL_SITES_PHRASES = re.compile(
     rf"|\b{NEGATION}\b(?:\s+[\w']+){{0,3}}?\s+{ACCESS}\b(?:\s+(?:to|on|into|at|over|for|of|in))?"
     r"\s+(?:all|every|each|everything)\b(?:\s+(?:of|my|the|your|on|in))*"
     r"(?:\s+(?:sites?|websites?|web ?pages?|pages?|data|tabs|urls?|domains?|browsing|traffic|i visit))*"
+    rf"|\b(?:{languages.NO_ALL_SITES})\b"
 )
 FREE_PHRASES = re.compile(
     r"\b(?:free of charge|for free|no payments?|without pay(?:ing|ments?)?|no cost|costs? nothing|gratis"
-    r"|no subscriptions?|(?:don't|do not|dont|won't|will not|not) (?:want to |wanna )?pay(?: for it| anything)?)\b"
+    r"|no subscriptions?|(?:don't|do not|dont|won't|will not|not) (?:want to |wanna )?pay(?: for it| anything)?"
+    rf"|{languages.FREE})\b"
 )
 FREE_WORD = re.compile(r"(?<![\w-])free\b(?!-)")
 FREE_BEFORE = STOP_WORDS | FILLER | {"completely", "totally", "entirely", "fully", "100"}
@@ -104,7 +114,9 @@ FREE_AFTER = frozenset(
     """one ones add-on add-ons addon addons extension extensions option options alternative alternatives version
     versions tool tools app apps software and or please only to if but with that which""".split()
 )
-OPEN_SOURCE_PHRASES = re.compile(r"\b(?:open[- ]?source(?:d)?|foss|libre|source code available)\b")
+OPEN_SOURCE_PHRASES = re.compile(
+    rf"\b(?:open[- ]?source(?:d)?|foss|libre|source code available|{languages.OPEN_SOURCE})\b"
+)
 MIN_RATING_PHRASES = re.compile(
     r"\b(?:rated|rating(?: of)?)\s+(?:at least\s+|over\s+|above\s+)?([1-5](?:\.\d)?)\b\s*\+?(?:\s*stars?)?"
     r"|\b(?:at least\s+|over\s+|above\s+|min(?:imum)?\s+)?([1-5](?:\.\d)?)\s*\+?\s*stars?\b"
@@ -260,6 +272,7 @@ def read(message: str) -> Reading:
     """Everything the rules can tell from one message, without the conversation around it."""
     text = normalise(message)
     rest, constraints = extract_constraints(text)
+    rest = FOREIGN_REPLIES.sub(" , ", rest)
     marker = NEW_NEED.match(rest.strip(" ,"))
     words, negated = _query_words(rest[marker.end() :] if marker else rest)
     stripped = text.strip(" ,.!?")

@@ -104,6 +104,8 @@ class ConversationState:
     open_question: str = ""  # id of the question still waiting for an answer
     turn: int = 0
     more: list[Candidate] = field(default_factory=list)  # last results not shown yet, best first
+    said: str = ""  # the visitor's own words for the current need, as they wrote them
+    language: str = ""  # the language the visitor writes in, once their words have told it
 
     @property
     def shown(self) -> list[str]:

@@ -42,6 +42,8 @@ class CardFact:
     rating: float | None
     users: int | None
     reason: str
+    free: bool | None = None  # None: not known
+    sites: tuple[str, ...] = ()  # the sites it is made for, as people write them
 
     @classmethod
     def from_card(cls, card: dict) -> CardFact:
@@ -55,6 +57,8 @@ class CardFact:
             rating=card.get("rating"),
             users=card.get("users"),
             reason=card.get("reason", ""),
+            free=card.get("free"),
+            sites=tuple(card.get("sites", ())),
         )
 
 
@@ -64,6 +68,8 @@ class ReplyRequest:
     need: str  # the visitor's need as a standalone query
     cards: tuple[CardFact, ...]
     question: str = ""  # for kind "question": the chat sends this text itself, the reply only leads in
+    said: str = ""  # the visitor's own words for this need, as they wrote them
+    language: str = "en"  # the language the reply is written in
     message: str = ""  # for kind "rewrite": the visitor's latest message, to merge with `need`
     history: tuple[tuple[str, str], ...] = ()  # recent (role, text) turns
 
@@ -113,6 +119,11 @@ class LLMBackend(ABC):
 
     name: str
     adapter: str = ""  # the fine-tuned LoRA adapter it serves, recorded with every reply it writes
+
+    def grounds(self, request: ReplyRequest) -> bool:
+        """Whether this backend's decoding keeps every word of this reply to the cards (chatbot.llm.constrained),
+        so its pieces may reach the visitor as they are generated; otherwise each sentence waits for the guard."""
+        return False
 
     @abstractmethod
     def stream(self, request: ReplyRequest, params: GenerationParams) -> Generator[str, None, None]: ...

@@ -1,6 +1,8 @@
-"""Keeps a model's reply to the cards: any sentence naming another add-on is dropped.
+"""Keeps a model's reply to the cards: a sentence naming another add-on, or claiming what neither the
+cards nor the visitor said, is dropped.
 
-Three checks, on whole words: a catalogue add-on that is not a card; a phrase written like a name
+Claims are checked by chatbot.llm.verifier (every content word and number from the facts). Names by
+three checks, on whole words: a catalogue add-on that is not a card; a phrase written like a name
 (quoted, **bold**, capitalised before "extension"/"add-on", a run of capitalised words, a CamelCase
 word) that is neither a card nor taken from the facts the model was given; and any link, since links
 come with the cards. The guard works sentence by sentence so a streamed reply can go out as soon as
@@ -17,6 +19,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from chatbot.llm.base import CardFact
+from chatbot.llm.verifier import Facts, unsupported
 from chatbot.llm.words import COMMON_WORDS
 
 MIN_NAME_CHARS = 4
@@ -71,7 +74,12 @@ def _catalogue_index(names: Collection[str], card_names: set[tuple[str, ...]]) -
 
 class ReplyGuard:
     def __init__(
-        self, cards: Sequence[CardFact], catalogue_names: Collection[str], *, need: str = "", require_card: bool = False
+        self,
+        cards: Sequence[CardFact],
+        catalogue_names: Collection[str],
+        *,
+        need: str = "",
+        require_card: bool = False,
     ) -> None:
         self._cards = [tuple(folded(card.name)) for card in cards if folded(card.name)]
         self._catalogue = _catalogue_index(catalogue_names, set(self._cards))
@@ -87,6 +95,13 @@ class ReplyGuard:
         }
         facts = [need] + [f"{card.summary} {' '.join(card.categories)} {card.reason}" for card in cards]
         self._grounded = [folded(text) for text in facts]
+        self._facts = Facts.of(cards, need)
+        self._facts_by_name = {"".join(folded(card.name)): Facts.of([card], need) for card in cards if card.name}
+        self._name_patterns = [  # a card's name written with any spacing or case: "Youtube Non Stop"
+            re.compile(r"\s*".join(map(re.escape, name)), re.IGNORECASE) for name in self._facts_by_name
+        ]
+        self._misses = 0
+        self.kept: list[str] = []  # every sentence passed so far
         self._buffer = ""
         self._held: list[str] = []
         self._card_named = not require_card
@@ -129,20 +144,45 @@ class ReplyGuard:
         )
 
     def _checked(self, sentence: str) -> list[str]:
-        if self.off_topic or self.violations(sentence):
+        passed = self._passed(sentence)
+        self.kept += [text for text in passed if text.strip()]
+        return passed
+
+    def _passed(self, sentence: str) -> list[str]:
+        if self.off_topic or self.violations(sentence) or self.claims(sentence):
             self.dropped += 1
+            self._missed()
             return []
         if not self._card_named:
             self._held.append(sentence)
             if not self._names_a_card(sentence):
-                if sum(1 for held in self._held if held.strip()) >= MAX_HELD:
-                    self.off_topic = True
-                    self._drop_held()
+                self._missed()
                 return []
             self._card_named = True
             released, self._held = self._held, []
             return released
         return [sentence]
+
+    def _missed(self) -> None:
+        """One more sentence before any named a card; after MAX_HELD the reply is off topic."""
+        if self._card_named or self.off_topic:
+            return
+        self._misses += 1
+        if self._misses >= MAX_HELD:
+            self.off_topic = True
+            self._drop_held()
+
+    def claims(self, sentence: str) -> list[str]:
+        """What the sentence says that its facts do not (chatbot.llm.verifier): the facts of the one card
+        it names, else of all the cards; the cards' names themselves, however spaced, are not claims."""
+        squashed = "".join(folded(sentence))
+        named = [facts for name, facts in self._facts_by_name.items() if name in squashed]
+        return unsupported(self._without_card_names(sentence), named[0] if len(named) == 1 else self._facts)
+
+    def _without_card_names(self, sentence: str) -> str:
+        for pattern in self._name_patterns:
+            sentence = pattern.sub(" ", sentence)
+        return sentence
 
     def _names_a_card(self, sentence: str) -> bool:
         """Whether the sentence names a card, however it spaces the name ("One tab" for "OneTab")."""

@@ -10,12 +10,13 @@ from __future__ import annotations
 from chatbot.llm.base import CardFact, ReplyRequest
 
 SYSTEM_PROMPT = (
-    "You are the Add-on Concierge of a Firefox add-on store. Reply in one or two short sentences. "
-    "Mention only the add-ons listed, by their exact names. Never invent add-ons, links or numbers."
+    "You are the Add-on Concierge of a Firefox add-on store. For each add-on listed, write one short "
+    "sentence that starts with its exact name and says what it does, in the words of its description. "
+    "Never invent add-ons, features, links or numbers."
 )
 TASKS = {
-    "recommend": "Tell me briefly why they suit me.",
-    "more": "I asked for more options. Tell me briefly why these suit me.",
+    "recommend": "Tell me briefly what each one does for me.",
+    "more": "I asked for more options. Tell me briefly what each one does for me.",
     "question": "Before recommending, you will ask me: {question}\n"
     "Write one short sentence leading in to that question, without asking it.",
     "thanks": "I'm happy with your suggestions. Reply with one warm sentence.",
@@ -24,9 +25,9 @@ TASKS = {
 # One worked exchange (invented, not from the catalogue) shows a 135M model the length and the grounding
 # far better than instructions alone: measured, it stops rambling about products it made up.
 EXAMPLE = (
-    "I need: a calculator\nAdd-ons you found for me:\n- Quick Calc: a calculator in the toolbar\n"
-    "- Math Helper: solves equations step by step\nTell me briefly why they suit me.",
-    "Quick Calc puts a calculator in your toolbar, and Math Helper solves equations for you step by step.",
+    "I need: a calculator\nAdd-ons you found for me:\n- Quick Calc: a calculator in your toolbar\n"
+    "- Math Helper: solves equations step by step\nTell me briefly what each one does for me.",
+    "Quick Calc is a calculator in your toolbar. Math Helper solves equations for you step by step.",
 )
 SUMMARY_CHARS = 100  # the gist of a listing summary; every prompt token costs time before the first word
 

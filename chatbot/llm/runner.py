@@ -26,10 +26,11 @@ from chatbot.dialogue.decision import ReplyKind
 from chatbot.llm.base import GenerationParams, LLMBackend, LLMUnavailable, ReplyRequest
 from chatbot.llm.guard import ReplyGuard
 from chatbot.llm.openai_backend import OpenAIBackend
-from chatbot.llm.template import TemplateBackend
+from chatbot.llm.template import TemplateBackend, template_reply
 
 logger = logging.getLogger(__name__)
-REPLY_SENTENCES = 2  # the prompt asks for one or two; a small model's third sentence is where it rambles
+REPLY_SENTENCES = 3  # one per card; a small model's sentences past the cards are where it rambles
+MODEL_LANGUAGE = "en"  # the catalogue's language, and the only one the packaged model writes well
 
 
 @dataclass(frozen=True)
@@ -273,38 +274,30 @@ async def _backend_pieces(
         raise _BackendFailed from error
 
 
-async def _safe_texts(
-    backend: LLMBackend, request: ReplyRequest, params: GenerationParams, guard: ReplyGuard
+async def _guarded(
+    backend: LLMBackend, request: ReplyRequest, params: GenerationParams, guard: ReplyGuard, *, live: bool
 ) -> AsyncGenerator[str, None]:
-    """The sentences of the backend's reply that pass the guard; a backend failure ends them early (what
-    was sent stands), while an error in the guard itself propagates like any bug."""
-    sent = 0
+    """The backend's reply as it may reach the visitor. `live`: every piece as it is generated (the backend
+    grounds its words as it writes them; the guard still decides the final text). Otherwise each sentence
+    once the guard has passed it. A backend failure ends the reply early (what was sent stands); an error in
+    the guard itself propagates like any bug."""
+    kept = 0
     try:
         async with aclosing(_backend_pieces(backend, request, params)) as pieces:
             async for piece in pieces:
-                for sentence in guard.feed(piece):
-                    sent += bool(sentence.strip())
-                    yield sentence
-                if guard.off_topic or sent >= REPLY_SENTENCES:
+                passed = guard.feed(piece)
+                kept += sum(1 for sentence in passed if sentence.strip())
+                for text in [piece] if live else passed:
+                    yield text
+                if guard.off_topic or kept >= REPLY_SENTENCES:
                     return  # closing the pieces stops the generation
     except _BackendFailed:
         guard.discard()
         return
-    for sentence in guard.finish():
-        yield sentence
-
-
-async def _reply_texts(
-    backend: LLMBackend, request: ReplyRequest, params: GenerationParams, guard: ReplyGuard
-) -> AsyncGenerator[tuple[str, bool], None]:
-    """(text, from the fallback): the backend's safe sentences, or the template's reply when none came."""
-    gave_text = False
-    async for sentence in _safe_texts(backend, request, params, guard):
-        gave_text = gave_text or bool(sentence.strip())
-        yield sentence, False
-    if not gave_text:
-        for word in TemplateBackend().stream(request, params):
-            yield word, True
+    passed = guard.finish()
+    if not live:
+        for sentence in passed:
+            yield sentence
 
 
 def _ms(since: float) -> int:
@@ -318,33 +311,52 @@ async def stream_reply(
     catalogue_names: Collection[str],
     backend: LLMBackend | None = None,
 ) -> AsyncGenerator[ReplyEvent, None]:
-    """Text events as they become safe to show, then one final event describing the reply."""
+    """Text events as they may reach the visitor, then one final event with the whole reply as stored.
+
+    The model writes only the replies that cards ground (LLM_REPLY_KINDS), in English, the catalogue's
+    language; the template writes the rest, in the visitor's language. The final text is what passed the
+    guard: when a live reply lost a sentence there, it differs from what streamed, and the chat's `reply`
+    frame replaces the streamed text with it.
+    """
     started = time.perf_counter()
     writer: LLMBackend
-    if request.kind not in settings.LLM_REPLY_KINDS:  # nothing on the cards to ground the model's words
+    if request.kind not in settings.LLM_REPLY_KINDS or request.language != MODEL_LANGUAGE:
         writer = TemplateBackend()
     else:
         writer = backend if backend is not None else await asyncio.to_thread(get_backend)  # imports torch once
+    first_token_ms: int | None = None
+    if isinstance(writer, TemplateBackend):  # written from the cards' own words: nothing to guard
+        for word in writer.stream(request, params):
+            first_token_ms = first_token_ms if first_token_ms is not None else _ms(started)
+            yield ReplyEvent(text=word)
+        yield ReplyEvent(final=True, full_text=template_reply(request), backend=writer.name,
+                         first_token_ms=first_token_ms, total_ms=_ms(started))  # fmt: skip
+        return
     guard = ReplyGuard(
         request.cards,
         catalogue_names,
-        need=request.need,
+        need=f"{request.need} {request.said}",
         require_card=request.kind in (ReplyKind.RECOMMEND, ReplyKind.MORE) and bool(request.cards),
     )
-    sent: list[str] = []
-    first_token_ms: int | None = None
-    fell_back = False
-    async for text, from_fallback in _reply_texts(writer, request, params, guard):
-        text = text if sent else text.lstrip()
-        if not text:
-            continue
-        fell_back = from_fallback
-        first_token_ms = first_token_ms if first_token_ms is not None else _ms(started)
-        sent.append(text)
-        yield ReplyEvent(text=text)
+    live = writer.grounds(request)
+    streamed: list[str] = []
+    async for text in _guarded(writer, request, params, guard, live=live):
+        text = text if streamed else text.lstrip()
+        if text:
+            first_token_ms = first_token_ms if first_token_ms is not None else _ms(started)
+            streamed.append(text)
+            yield ReplyEvent(text=text)
+    full_text = " ".join(sentence.strip() for sentence in guard.kept)
+    fell_back = not full_text
+    if fell_back:
+        full_text = template_reply(request)
+        if not streamed:
+            for word in TemplateBackend().stream(request, params):
+                first_token_ms = first_token_ms if first_token_ms is not None else _ms(started)
+                yield ReplyEvent(text=word)
     yield ReplyEvent(
         final=True,
-        full_text="".join(sent).strip(),
+        full_text=full_text,
         backend=TemplateBackend.name if fell_back else writer.name,
         corrected=guard.corrected,
         fell_back=fell_back,

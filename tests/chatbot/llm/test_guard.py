@@ -16,8 +16,8 @@ def fed(guard: ReplyGuard, *pieces: str) -> str:
 
 def test_card_names_and_ordinary_words_pass(guard):
     text = (
-        "uBlock Origin blocks ads, and Dark Reader gives every site a dark mode. "
-        "YouTube NonStop keeps videos playing; zoom in or clear cache as usual! This extension is free."
+        "uBlock Origin blocks ads, and Dark Reader is a dark mode for every website. "
+        "YouTube NonStop is for the video paused prompt on YouTube! This extension is an efficient blocker."
     )
     assert fed(guard, text) == text
     assert not guard.corrected
@@ -50,7 +50,7 @@ def test_a_longer_catalogue_name_around_a_card_is_caught(cards):
 
 
 def test_quoted_phrases_from_the_need_or_the_facts_pass(guard):
-    text = 'For “block ads on youtube”, uBlock Origin matched "ads" and works in **Privacy & Security**. '
+    text = 'For “block ads on youtube”, uBlock Origin is a "content blocker" in **Privacy & Security**. '
     assert fed(guard, text) == text
 
 
@@ -82,14 +82,14 @@ def test_incremental_feeding_across_piece_boundaries(guard):
         "Tab Boo",
         "ster**",
         ". ",
-        "Dark Reader dims pag",
-        "es.\n",
-        "Bye",
+        "Dark Reader is a dark mo",
+        "de.\n",
+        "Enjoy",
     ]
     released = [guard.feed(piece) for piece in pieces]
     assert released[:4] == [[], [], [], []]  # nothing goes out before the sentence is known to have ended
     assert released[5] == ["uBlock Origin blocks ads. "]
-    assert "".join(sum(released, []) + guard.finish()) == "uBlock Origin blocks ads. Dark Reader dims pages.\nBye"
+    assert "".join(sum(released, []) + guard.finish()) == "uBlock Origin blocks ads. Dark Reader is a dark mode.\nEnjoy"
     assert guard.dropped == 1
 
 
@@ -107,15 +107,15 @@ def test_discard_drops_the_unfinished_sentence(guard):
 def test_require_card_holds_sentences_until_a_card_is_named(cards):
     guard = ReplyGuard(cards, CATALOGUE, require_card=True)
     assert guard.feed("Great question! ") == []
-    assert guard.feed("Dark Reader dims pages. ") == ["Great question! ", "Dark Reader dims pages. "]
+    assert guard.feed("Dark Reader is a dark mode. ") == ["Great question! ", "Dark Reader is a dark mode. "]
     assert guard.feed("Enjoy! ") == ["Enjoy! "]
     assert not guard.corrected
 
 
 def test_a_card_named_with_other_spacing_or_case_counts_as_the_card(cards):
     guard = ReplyGuard(cards, CATALOGUE, require_card=True)
-    assert guard.feed("Youtube Non Stop skips the prompt. ") == ["Youtube Non Stop skips the prompt. "]
-    assert guard.feed("UBlock origin blocks ads. ") == ["UBlock origin blocks ads. "]
+    assert guard.feed("Youtube Non Stop is for the paused prompt. ") == ["Youtube Non Stop is for the paused prompt. "]
+    assert guard.feed("UBlock origin is a content blocker. ") == ["UBlock origin is a content blocker. "]
     assert guard.feed("Ad Block Plus is better. ") == [] and guard.corrected
 
 
@@ -128,5 +128,31 @@ def test_require_card_drops_a_reply_about_no_card(cards):
 def test_require_card_gives_up_after_sentences_about_no_card(cards):
     guard = ReplyGuard(cards, CATALOGUE, require_card=True)
     assert guard.feed("Hmm. Well. ") == [] and guard.off_topic
-    assert guard.feed("Dark Reader is nice. ") == [] and guard.finish() == []
+    assert guard.feed("Dark Reader is a dark mode. ") == [] and guard.finish() == []
     assert guard.dropped == 3
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Dark Reader uses a secure method called SSL encryption. ",  # the invented features
+        "uBlock Origin works without needing any external devices like TVs or monitors. ",
+        "Dark Reader is rated 4.9 by users. ",  # the card says 4.5
+        "YouTube NonStop adds an animated nadab to your videos. ",
+    ],
+)
+def test_a_sentence_claiming_what_no_fact_says_is_dropped(guard, sentence):
+    assert fed(guard, "Dark Reader is a dark mode for every website. ", sentence) == (
+        "Dark Reader is a dark mode for every website. "
+    )
+    assert guard.dropped == 1
+
+
+def test_a_sentence_about_one_card_is_held_to_that_cards_facts(guard):
+    assert fed(guard, "Dark Reader is a dark mode for every website. ") != ""
+    assert fed(guard, "Dark Reader is an efficient content blocker. ") == ""  # uBlock Origin's words
+    assert fed(guard, "Dark Reader and uBlock Origin are an efficient dark mode. ") != ""  # both named: both facts
+
+
+def test_the_visitors_words_and_the_cards_numbers_are_grounds(guard):
+    assert fed(guard, "Dark Reader, rated 4.5, is a dark mode for youtube. ") != ""

@@ -7,15 +7,20 @@ from tests.chatbot.llm.conftest import CATALOGUE
 def test_recommend_prompt_carries_the_cards_facts_and_the_need_after_one_worked_example(request_for):
     system, example, answer, user = build_messages(request_for("recommend"))
     assert system["role"] == "system" and user["role"] == "user"
-    assert "one or two short sentences" in system["content"] and "only the add-ons listed" in system["content"]
-    assert (example["role"], answer["role"]) == ("user", "assistant") and "Quick Calc" in answer["content"]
+    assert "one short sentence that starts with its exact name" in system["content"]
+    assert "Never invent add-ons, features" in system["content"]
+    assert (example["role"], answer["role"]) == ("user", "assistant")
+    assert (
+        answer["content"]
+        == "Quick Calc is a calculator in your toolbar. Math Helper solves equations for you step by step."
+    )
     assert user["content"].splitlines() == [
         "I need: block ads on youtube",
         "Add-ons you found for me:",
         "- uBlock Origin (Privacy & Security): An efficient wide-spectrum content blocker",
         "- Dark Reader (Appearance): Dark mode for every website",
         "- YouTube NonStop (Photos, Music & Videos): Tired of the 'Video paused' prompt?",
-        "Tell me briefly why they suit me.",
+        "Tell me briefly what each one does for me.",
     ]
 
 

@@ -32,10 +32,10 @@ async def reply(request, params, backend=None) -> tuple[list[str], ReplyEvent]:
 
 
 async def test_streams_guarded_sentences_in_order(request_for, params):
-    backend = ScriptedBackend(["\n uBlock ", "Origin blocks ads. ", "Dark Reader ", "dims ", "pages."])
+    backend = ScriptedBackend(["\n uBlock ", "Origin blocks ads. ", "Dark Reader ", "is a dark ", "mode."])
     pieces, final = await reply(request_for(), params, backend)
-    assert pieces == ["uBlock Origin blocks ads. ", "Dark Reader dims pages."]
-    assert final.full_text == "uBlock Origin blocks ads. Dark Reader dims pages."
+    assert pieces == ["uBlock Origin blocks ads. ", "Dark Reader is a dark mode."]
+    assert final.full_text == "uBlock Origin blocks ads. Dark Reader is a dark mode."
     assert (final.backend, final.corrected, final.fell_back) == ("scripted", False, False)
     assert 0 <= final.first_token_ms <= final.total_ms
 
@@ -87,12 +87,11 @@ async def test_an_off_topic_reply_stops_generating(request_for, params):
 
 
 async def test_generation_stops_after_the_sentences_a_reply_needs(request_for, params):
-    backend = ScriptedBackend(
-        ["uBlock Origin blocks ads. ", "Dark Reader dims pages. ", *["It also rambles. "] * 20], delay=0.05
-    )
+    sentences = ["uBlock Origin blocks ads. ", "Dark Reader is a dark mode. ", "YouTube NonStop is for the prompt. "]
+    backend = ScriptedBackend([*sentences, *["It also blocks ads. "] * 20], delay=0.05)
     started = time.perf_counter()
     _, final = await reply(request_for(), params, backend)
-    assert final.full_text == "uBlock Origin blocks ads. Dark Reader dims pages." and not final.fell_back
+    assert final.full_text == "".join(sentences).strip() and not final.fell_back
     assert time.perf_counter() - started < 0.5
 
 
@@ -108,8 +107,8 @@ async def test_the_template_writes_the_kinds_the_model_is_not_trusted_with(setti
 async def test_a_lead_in_needs_no_card_name(settings, request_for, params):
     settings.LLM_REPLY_KINDS = ["recommend", "more", "question"]
     request = request_for("question", question="Which site?")
-    pieces, final = await reply(request, params, ScriptedBackend(["One quick question first."]))
-    assert final.full_text == "One quick question first." and not final.fell_back
+    pieces, final = await reply(request, params, ScriptedBackend(["One quick question so I can find the right one."]))
+    assert final.full_text == "One quick question so I can find the right one." and not final.fell_back
 
 
 async def test_failure_after_safe_text_keeps_it(request_for, params):
@@ -132,20 +131,20 @@ async def test_a_full_queue_uses_the_template_at_once(settings, request_for, par
     async with aclosing(stream_reply(request_for(), params, catalogue_names=CATALOGUE, backend=slow)) as first:
         assert (await anext(first)).text  # the slot is taken
         started = time.perf_counter()
-        pieces, final = await reply(request_for(), params, ScriptedBackend(["Dark Reader dims pages."]))
+        pieces, final = await reply(request_for(), params, ScriptedBackend(["Dark Reader is a dark mode."]))
         assert final.fell_back and time.perf_counter() - started < 0.2
     for _ in range(100):  # closing the first reply stops its generation after the piece in progress
         if not runner._gate.running:
             break
         await asyncio.sleep(0.01)
-    pieces, final = await reply(request_for(), params, ScriptedBackend(["Dark Reader dims pages."]))
+    pieces, final = await reply(request_for(), params, ScriptedBackend(["Dark Reader is a dark mode."]))
     assert not final.fell_back
 
 
 async def test_a_queued_reply_waits_for_the_slot(settings, request_for, params):
     settings.LLM_MAX_CONCURRENT, settings.LLM_MAX_QUEUE = 1, 1
     first = reply(request_for(), params, ScriptedBackend(["uBlock Origin blocks ads."] * 3, delay=0.05))
-    second = reply(request_for(), params, ScriptedBackend(["Dark Reader dims pages."]))
+    second = reply(request_for(), params, ScriptedBackend(["Dark Reader is a dark mode."]))
     (_, one), (_, two) = await asyncio.gather(first, second)
     assert not one.fell_back and not two.fell_back
     assert two.total_ms >= 100
@@ -162,7 +161,7 @@ async def test_the_event_loop_keeps_running_while_a_backend_generates(request_fo
 
     task = asyncio.create_task(ticker())
     _, final = await reply(
-        request_for(), params, ScriptedBackend(["uBlock Origin", " blocks", " ads", " on", " pages."], delay=0.1)
+        request_for(), params, ScriptedBackend(["uBlock Origin", " blocks", " ads", " on", " youtube."], delay=0.1)
     )
     task.cancel()
     assert not final.fell_back and ticks >= 20

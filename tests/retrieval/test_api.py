@@ -13,6 +13,8 @@ CARD_FIELDS = {
     "rating",
     "rating_count",
     "users",
+    "free",
+    "sites",
     "categories",
     "score",
     "reason",
