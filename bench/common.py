@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
+import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,3 +45,30 @@ def import_catalog(path: Path, *, index: bool = True):
     if index:
         index_sync()
     return run
+
+
+def percentiles(samples: list[float]) -> str:
+    """p50 and p95 of durations in seconds, in milliseconds."""
+    if not samples:
+        return "n/a"
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms (n={len(ordered)})"
+
+
+def serve(env: dict) -> tuple[subprocess.Popen, str]:
+    """daphne on a free local port with `env`; the process and its http:// address, once it answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "marketplace.asgi:application"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    for _ in range(240):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    return server, f"http://127.0.0.1:{port}"

@@ -18,13 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import REPO, SHARED, import_catalog, scratch_django
-
-
-def percentiles(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    return f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms (n={len(ordered)})"
+from common import REPO, SHARED, import_catalog, percentiles, scratch_django
 
 
 def in_process(queries: list[str]) -> list[float]:

@@ -16,8 +16,7 @@ import gzip
 import os
 import statistics
 
-from common import REPO, scratch_django
-from dialogue import pct, serve
+from common import REPO, percentiles, scratch_django, serve
 
 WIDGET = REPO / "static" / "chatbot" / "widget.js"
 NEEDS = [
@@ -110,15 +109,15 @@ def main() -> None:
     demo_catalog_load()
     index_sync()
     env = {**os.environ, "LLM_BACKEND": args.llm, "CHAT_RATE_LIMIT": "1000"}
-    server, ws_url = serve("chatbot.dialogue.policy.decide", env)
+    server, base = serve(env)
     try:
-        samples = browse(ws_url.replace("ws://", "http://").removesuffix("/ws/chat/") + "/", args.runs)
+        samples = browse(base + "/", args.runs)
     finally:
         server.terminate()
         server.wait(timeout=30)
     print(f"storefront in chromium, {args.runs} fresh profiles, LLM {args.llm}; from navigation start:")
     for key in ("domcontentloaded", "load", "bubble"):
-        print(f"  {key + ' visible' if key == 'bubble' else key:<18} {pct(samples[key])}")
+        print(f"  {key + ' visible' if key == 'bubble' else key:<18} {percentiles(samples[key])}")
     bubble_after_load = [bubble - load for bubble, load in zip(samples["bubble"], samples["load"], strict=True)]
     print(f"  bubble after load  median {statistics.median(bubble_after_load) * 1000:+.0f} ms")
     from chatbot.models import Message
@@ -131,8 +130,8 @@ def main() -> None:
     ][1:]  # without the warm-up
     print("from sending a message (connected, new conversation):")
     for key in ("first card", "turn done"):
-        print(f"  {key:<18} {pct(samples[key])}")
-    print(f"  server first card  {pct(server_side)} (baseline: inside the server)")
+        print(f"  {key:<18} {percentiles(samples[key])}")
+    print(f"  server first card  {percentiles(server_side)} (baseline: inside the server)")
     added = statistics.median(samples["first card"]) - statistics.median(server_side)
     print(f"  browser, socket and widget add {added * 1000:+.0f} ms at the median")
 

@@ -11,23 +11,25 @@ from __future__ import annotations
 
 REJECTION = (
     # de
-    r"^(?:nein|nee|ne)\b|\bnicht (?:das|die|so|ganz|wirklich|richtig|passend|hilfreich)\b|\betwas anderes?\b"
+    r"\bnicht (?:das|die|so|ganz|wirklich|richtig|passend|hilfreich)\b|\betwas anderes?\b"
     r"|\bwas anderes\b|\bandere (?:vorschlage|add-?ons|erweiterungen|optionen)\b|\bkeins?e? (?:davon|der)\b"
     r"|\bpasst nicht\b|\bhilft nicht\b|\bfalsch\b"
     # fr
-    r"|^non\b|\bpas (?:ca|cela|ce que je (?:cherche|veux)|vraiment|terrible|ceux-ci|celui-ci)\b|\bautre chose\b"
+    r"|\bpas (?:ca|cela|ce que je (?:cherche|veux)|vraiment|terrible|ceux-ci|celui-ci)\b|\bautre chose\b"
     r"|\bd'autres (?:suggestions|options|modules|extensions)\b|\baucun(?:e)? (?:de|d')\b|\bca ne (?:va|convient) pas\b"
     # es
-    r"|^no\b|\botra cosa\b|\bnada de (?:eso|esto)\b|\bno es (?:eso|esto|lo que (?:busco|quiero|necesito))\b"
+    r"|\botra cosa\b|\bnada de (?:eso|esto)\b|\bno es (?:eso|esto|lo que (?:busco|quiero|necesito))\b"
     r"|\bninguno\b|\bno me (?:sirve|sirven|gusta|gustan)\b"
     # it
     r"|\bqualcos'?altro\b|\bqualcosa d'altro\b|\bnon (?:e|era) (?:quello|questo|cio)\b|\bnessuno\b|\bnon va bene\b"
     # pt
-    r"|^nao\b|\boutra coisa\b|\bnao e (?:isso|isto|o que (?:procuro|quero|preciso))\b|\bnenhum\b|\bnao serve\b"
+    r"|\boutra coisa\b|\bnao e (?:isso|isto|o que (?:procuro|quero|preciso))\b|\bnenhum\b|\bnao serve\b"
     # nl
-    r"|^nee\b|\bniet (?:wat ik zoek|dat|goed|echt|deze)\b|\biets anders\b|\bgeen van\b"
+    r"|\bniet (?:wat ik zoek|dat|goed|echt|deze)\b|\biets anders\b|\bgeen van\b"
     # pl
-    r"|^nie\b|\bcos innego\b|\bnie to\b|\bzaden\b"
+    r"|\bcos innego\b|\bnie to\b|\bzaden\b"
+    # a bare "no" opening the message, last: a longer phrase above takes it along
+    r"|^(?:nein|nee|ne|non|nao|nie)\b"
 )
 MORE = (
     r"(?:noch |zeig(?:e|en sie)? (?:mir )?)?(?:mehr|weitere|andere)(?: bitte| zeigen| vorschlage)*"

@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from chatbot.dialogue.candidates import Candidate, Search
 from chatbot.dialogue.decision import Action, Decision, ReplyKind
 from chatbot.dialogue.events import Answer, CardFeedback, Event, Message, More, Reset, Satisfied, Unsatisfied
-from chatbot.dialogue.questions import ANY, ENGLISH, YES_NO_FACETS, choose_question, settled
+from chatbot.dialogue.questions import (
+    ANY,
+    ENGLISH,
+    FUNCTION,
+    MAX_ASKS,
+    OPEN,
+    SITE,
+    YES_NO_FACETS,
+    choose_question,
+    open_question,
+    settled,
+)
 from chatbot.dialogue.rewrite import LLMRewrite, Reading, is_new_need, read, standalone_query
 from chatbot.dialogue.state import OPEN_SOURCE, Constraint, ConversationState, Option, Question
 from retrieval.language import detect_language
@@ -21,6 +32,10 @@ from retrieval.text import tokens
 
 POOL_SIZE = 30  # candidates a follow-up question is computed from
 RESULTS = 12  # results fetched per turn: the cards plus what "more" pages through
+WHAT_IT_DOES = frozenset({OPEN, FUNCTION})  # questions a description in the visitor's words answers
+# Quick replies that stay even when their cards missed: a yes/no preference, and a site, which is a fact
+# of the need (a visitor who picks YouTube wants YouTube), unlike the nearest of a few offered functions.
+KEPT_ANSWERS = YES_NO_FACETS | {SITE}
 
 
 def decide(
@@ -158,23 +173,33 @@ class Turn:
         return Decision(Action.CLOSE, ReplyKind.THANKS, self.state.search_query())
 
     def follow_up(self) -> Decision:
-        """The cards missed: ask the question that best splits a wider pool, or show the next best."""
+        """The cards missed: ask the question that best splits a wider pool, or show the next best.
+
+        When the cards a quick reply led to missed, the options did not hold what the visitor wants, and
+        more options from the same pool rarely do: they are asked, in their own words, what it should do.
+        """
         state = self.state
         state.unsatisfied, state.satisfied = True, False
         if not state.has_need():
             return noop()
-        drop_missed_lead(state)
+        missed = quick_reply_missed(state)
+        if missed is not None and missed.facet not in KEPT_ANSWERS:
+            drop_lead(state, missed)
         pool, relaxed = self.results(POOL_SIZE)
         asked, offered = settled(state.questions)
-        question = choose_question(
-            pool,
-            asked=asked,
-            offered=offered,
-            constraints=state.constraints,
-            language=state.language or ENGLISH,
-            query=state.query,
-            question_id=f"q{len(state.questions) + 1}",
-        )
+        question_id, language = f"q{len(state.questions) + 1}", state.language or ENGLISH
+        if missed is not None and sum(question.facet == OPEN for question in state.questions) < MAX_ASKS:
+            question: Question | None = open_question(question_id, language)
+        else:
+            question = choose_question(
+                pool,
+                asked=asked,
+                offered=offered,
+                constraints=state.constraints,
+                language=language,
+                query=state.query,
+                question_id=question_id,
+            )
         if question is None:
             return self.show(pool, relaxed=relaxed)
         state.questions.append(question)
@@ -216,7 +241,9 @@ class Turn:
     def answer_in_words(
         self, question: Question, text: str, reading: Reading, llm_rewrite: LLMRewrite | None
     ) -> Decision:
-        """A typed answer: take the option it names, if any, and fold its words into the query."""
+        """A typed answer: take the option it names, if any, and fold its words into the query. Asked what
+        it should do, a visitor who describes it in words that share little with what they said before
+        has stated the need itself: the description replaces the vaguer query (constraints stay)."""
         question.answer_text = text
         option = matching_option(question, reading)
         if option:
@@ -224,7 +251,8 @@ class Turn:
         for constraint in reading.constraints:
             self.state.apply(constraint)
         if not reading.indifferent:
-            self.state.query = standalone_query(self.state.query, text, llm_rewrite=llm_rewrite, answer=True)
+            restated = question.facet in WHAT_IT_DOES and is_new_need(self.state.query, reading)
+            self.state.query = standalone_query(self.state.query, text, llm_rewrite=llm_rewrite, answer=not restated)
         return self.choose(option, promote=option is not None and says_only(option, reading))
 
     def more(self) -> Decision:
@@ -238,25 +266,30 @@ class Turn:
         return self.show(found, action=Action.MORE, relaxed=relaxed)
 
 
-def drop_missed_lead(state: ConversationState) -> None:
-    """A quick reply whose cards the visitor just turned down stops narrowing the search.
-
-    On an open question (what it does, where, which shelf) the option picked was only the nearest of the
-    few offered; keeping it would steer every later pool, and the next question, towards the miss. A
-    yes/no answer (free, permissions) is a real preference and stays, as do the visitor's own words.
-    """
+def quick_reply_missed(state: ConversationState) -> Question | None:
+    """The question answered by a quick reply whose cards the visitor just turned down, if that is where
+    the conversation stands."""
     last = state.questions[-1] if state.questions else None
     if (
         last is None
         or not last.answer_option
         or last.answer_text
-        or last.facet in YES_NO_FACETS
         or not state.steps
         or state.steps[-1].event != "Answer"
         or not state.steps[-1].cards
     ):
-        return
-    option = last.option(last.answer_option)
+        return None
+    return last
+
+
+def drop_lead(state: ConversationState, question: Question) -> None:
+    """A quick reply whose cards missed stops narrowing the search.
+
+    On what it does or which shelf, the option picked was only the nearest of the few offered; keeping it
+    would steer every later pool, and the next question, towards the miss. A site or a yes/no answer
+    (free, permissions) is a real preference and stays (KEPT_ANSWERS), as do the visitor's own words.
+    """
+    option = question.option(question.answer_option)
     if option is not None:
         state.constraints = [constraint for constraint in state.constraints if constraint not in option.constraints]
 

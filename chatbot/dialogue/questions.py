@@ -32,9 +32,19 @@ OPEN_FACETS = frozenset({FUNCTION, SITE})
 MAX_ASKS = 2
 OPEN_ANSWER_BITS = 1.0  # worth of an answer in the visitor's words on an open facet, against a split's entropy
 
+OPEN = "open"  # what it should do, in the visitor's own words: no quick replies
 # Each question names its dimension, in the languages replies are written in (English when the visitor's
 # is another).
 TEXTS = {
+    OPEN: {
+        "en": "What should it do? A few words of your own are enough.",
+        "de": "Was soll es tun? Ein paar eigene Worte genügen.",
+        "fr": "Que doit-il faire ? Quelques mots suffisent.",
+        "es": "¿Qué debe hacer? Bastan unas palabras.",
+        "it": "Che cosa deve fare? Bastano poche parole.",
+        "pt": "O que deve fazer? Bastam algumas palavras.",
+        "nl": "Wat moet het doen? Een paar woorden zijn genoeg.",
+    },
     FUNCTION: {
         "en": "Which of these is closest to what it should do?",
         "de": "Was davon kommt dem am nächsten, was es tun soll?",
@@ -450,6 +460,11 @@ def splits(
         if score > 0:
             found.append(Split(facet, options, score))
     return sorted(found, key=lambda split: -split.quality)
+
+
+def open_question(question_id: str, language: str = ENGLISH) -> Question:
+    """Asks what the add-on should do, to be answered in the visitor's own words."""
+    return Question(question_id, OPEN, TEXTS[OPEN].get(language, TEXTS[OPEN][ENGLISH]))
 
 
 def choose_question(

@@ -137,6 +137,24 @@ def sampling(params: GenerationParams) -> dict:
     }
 
 
+class TokenStreamer(TextIteratorStreamer):
+    """Hands on each token's text as soon as it is generated. The stock streamer holds text back until a
+    space, a word's worth of waiting before the visitor sees anything; only a token that ends inside a
+    multi-byte character waits for the next."""
+
+    def put(self, value: torch.Tensor) -> None:
+        if value.dim() > 1:
+            value = value[0]
+        if self.skip_prompt and self.next_tokens_are_prompt:
+            self.next_tokens_are_prompt = False
+            return
+        self.token_cache.extend(value.tolist())
+        text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs)
+        if not text.endswith("\ufffd"):
+            self.on_finalized_text(text[self.print_len :])
+            self.print_len = len(text)
+
+
 class _Stop(StoppingCriteria):
     """Ends generation once the reader has what it needs (a stop marker seen, or the reply abandoned)."""
 
@@ -182,7 +200,7 @@ class TransformersBackend(LLMBackend):
                 tokenizer, request, prompt_length=prompt_length
             )
             decoding["repetition_penalty"] = 1.0  # the reply restates the cards: copying them is the point
-        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True)
+        streamer = TokenStreamer(tokenizer, skip_prompt=True)
         stop = threading.Event()
         failures: list[BaseException] = []
 

@@ -8,8 +8,10 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from chatbot.dialogue.questions import TEXTS
 from chatbot.models import Conversation, Message
 from marketplace.asgi import application
+from marketplace.models import Addon
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -186,4 +188,46 @@ async def test_connecting_starts_loading_the_reply_model(demo_catalog, monkeypat
     monkeypatch.setattr(consumers, "backend_warm_later", lambda: warmed.append(True))
     communicator, session = await connect()
     assert session["type"] == "session" and warmed == [True]
+    await communicator.disconnect()
+
+
+async def test_a_german_rejection_gets_a_german_question_and_german_cards(demo_catalog):
+    communicator, _ = await connect()
+    await communicator.send_json_to({"type": "message", "text": "dark mode for websites"})
+    first = await until_done(communicator)
+    await communicator.send_json_to({"type": "message", "text": "nein, etwas anderes"})
+    frames = await until_done(communicator)
+    question = next(frame for frame in frames if frame["type"] == "question")
+    assert question["text"] in {texts["de"] for texts in TEXTS.values()}
+    assert next(frame for frame in frames if frame["type"] == "reply")["text"] == (
+        "Eine kurze Frage, damit ich das Richtige finde."
+    )
+    assert [frame["type"] for frame in first][0] == "cards"
+    await communicator.disconnect()
+
+
+async def test_the_widgets_locale_words_the_conversation_until_the_visitors_words_say_otherwise(demo_catalog):
+    communicator, _ = await connect("/ws/chat/?locale=fr")
+    await communicator.send_json_to({"type": "message", "text": "dark mode"})
+    frames = await until_done(communicator)
+    reply = next(frame for frame in frames if frame["type"] == "reply")["text"]
+    assert reply.startswith(("Voici", "Ceux-ci")) and "gratuit" in frames[0]["cards"][0]["reason"]
+    await communicator.send_json_to({"type": "message", "text": "I need a password manager for my family"})
+    frames = await until_done(communicator)
+    assert next(frame for frame in frames if frame["type"] == "reply")["text"].startswith(("Here", "These"))
+    await communicator.disconnect()
+
+
+async def test_a_permission_constraint_in_words_filters_the_cards(demo_catalog):
+    communicator, _ = await connect()
+    await communicator.send_json_to(
+        {"type": "message", "text": "translate a page without giving access to all my sites"}
+    )
+    frames = await until_done(communicator)
+    slugs = [card["slug"] for card in frames[0]["cards"]]
+    assert slugs
+    needs_all = await database_sync_to_async(
+        lambda: list(Addon.objects.filter(slug__in=slugs).values_list("needs_all_sites", flat=True))
+    )()
+    assert not any(needs_all)
     await communicator.disconnect()

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from chatbot.dialogue.events import Answer, CardFeedback, Message, More, Reset, Satisfied, Unsatisfied
 from chatbot.dialogue.policy import POOL_SIZE, decide
-from chatbot.dialogue.questions import CATEGORY_FACET, SITE
-from chatbot.dialogue.state import FREE, NO_ALL_SITES, Constraint, ConversationState, Option
+from chatbot.dialogue.questions import CATEGORY_FACET, FUNCTION, OPEN, SITE, TEXTS
+from chatbot.dialogue.state import FREE, NO_ALL_SITES, TERM, Constraint, ConversationState, Option, Question
 from tests.chatbot.dialogue.fakes import CATALOGUE, candidate, make_search
 
 FREE_ONLY = Constraint(FREE, "1", "free only")
@@ -154,15 +156,42 @@ def test_rejecting_in_words_works_like_unsatisfied():
     assert decision.action == "ask" and state.unsatisfied and state.query == "dark mode"
 
 
-def test_a_quick_reply_whose_cards_missed_stops_narrowing_but_a_yes_no_answer_stays():
+def test_after_a_quick_reply_missed_the_visitor_is_asked_in_their_own_words():
     state, [_, asked] = run(Message("dark mode"), Unsatisfied())
+    assert asked.question.facet == SITE
     option = asked.question.options[0]
-    state, [shown, _] = run(Answer(asked.question.id, option.id), Unsatisfied(), state=state)
-    assert shown.cards and not set(option.constraints) & set(state.constraints)
-    free = state.questions[0].__class__("q9", "license", "Free?", (Option("yes", "Yes", (FREE_ONLY,)),))
+    state, [shown, again] = run(Answer(asked.question.id, option.id), Unsatisfied(), state=state)
+    assert shown.cards and again.question.facet == OPEN and again.question.options == ()
+    assert again.question.text == "What should it do? A few words of your own are enough."
+    assert set(option.constraints) <= set(state.constraints)  # a site picked is a fact of the need: it stays
+
+
+def test_a_missed_function_reply_stops_narrowing_but_a_yes_no_answer_stays():
+    state, _ = run(Message("dark mode"))
+    theme = Constraint(TERM, "night theme", "Night theme")
+    state.questions.append(Question("q8", FUNCTION, "Closest?", (Option("night-theme", "Night theme", (theme,)),)))
+    state, [shown, _] = run(Answer("q8", "night-theme"), Unsatisfied(), state=state)
+    assert theme not in state.constraints  # only the nearest of the few offered
+    free = Question("q9", "license", "Free?", (Option("yes", "Yes", (FREE_ONLY,)),))
     state.questions.append(free)
     state, [_, _, _] = run(Answer("q9", "yes"), Unsatisfied(), More(), state=state)
     assert FREE_ONLY in state.constraints
+
+
+def test_a_description_in_the_visitors_words_replaces_a_vague_need():
+    state, _ = run(Message("help with my tabs"))
+    state.questions.append(Question("q9", OPEN, "What should it do?"))
+    state.open_question = "q9"
+    state, [decision] = run(Message("dark mode for youtube and reddit"), state=state)
+    assert decision.query == "dark mode for youtube and reddit"
+
+
+def test_an_answer_in_the_visitors_words_that_adds_to_the_need_refines_it():
+    state, _ = run(Message("dark mode for websites"))
+    state.questions.append(Question("q9", OPEN, "What should it do?"))
+    state.open_question = "q9"
+    state, [decision] = run(Message("on youtube"), state=state)
+    assert decision.query == "dark mode for websites youtube"
 
 
 def test_the_same_facet_is_never_asked_twice_without_a_quick_reply():
@@ -291,3 +320,33 @@ def test_the_add_ons_a_chosen_option_stood_for_come_first_even_when_the_new_sear
     shown = decide(state, Answer(asked.question.id, option.id), search=search)
     expected = [slug for slug in option.slugs if slug not in state.shown[:-3]][:3]
     assert slugs(shown) == expected and set(expected) <= set(option.slugs)
+
+
+@pytest.mark.parametrize(
+    "rejection, language",
+    [("nein, etwas anderes", "de"), ("non, autre chose", "fr"), ("no, otra cosa", "es"), ("nee, iets anders", "nl"),
+     ("non è quello", "it"), ("não, outra coisa", "pt")],
+)  # fmt: skip
+def test_a_rejection_in_another_language_asks_a_follow_up_in_that_language(rejection, language):
+    state, [first, decision] = run(Message("dark mode"), Message(rejection))
+    assert first.cards and decision.action == "ask" and state.query == "dark mode"
+    assert decision.question.text == TEXTS[decision.question.facet][language] and state.language == language
+
+
+@pytest.mark.parametrize("more", ["mehr bitte", "d'autres", "más", "altri", "meer"])
+def test_more_in_another_language_shows_the_next_cards(more):
+    state, [first, decision] = run(Message("dark mode"), Message(more))
+    assert decision.action == "more" and not set(slugs(decision)) & set(slugs(first))
+
+
+@pytest.mark.parametrize("thanks", ["danke, das ist es", "merci", "gracias", "grazie", "obrigado", "bedankt"])
+def test_thanks_in_another_language_closes(thanks):
+    _, [_, decision] = run(Message("dark mode"), Message(thanks))
+    assert decision.action == "close"
+
+
+def test_constraints_said_in_words_become_filters():
+    state, _ = run(Message("dark mode without giving access to all my sites"))
+    assert state.filters().no_all_sites and state.query == "dark mode"
+    state, _ = run(Message("ich suche einen kostenlosen dark mode ohne Zugriff auf alle Seiten"))
+    assert state.filters().no_all_sites and state.filters().free_only and state.language == "de"
