@@ -24,6 +24,7 @@ def scratch_django() -> Path:
     os.environ["CHROMA_PATH"] = str(scratch / "chroma")
     os.environ.pop("CHROMA_URL", None)
     os.environ["CATALOGUE_CHANGED_HOOK"] = ""  # benches sync the index themselves, when and if they time it
+    os.environ.setdefault("LLM_CACHE_DIR", str(REPO / "var" / "models"))  # the converted model, not again per run
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django

@@ -95,9 +95,10 @@ class Outcome:
 
 
 def play(decide: Callable, case: dict, *, max_card_sets: int = 5, search: Callable | None = None,
-         llm_rewrite: Callable | None = None) -> Outcome:  # fmt: skip
+         llm_rewrite: Callable | None = None, on_decision: Callable | None = None) -> Outcome:  # fmt: skip
     """One dialogue in process, as the chat runs it minus storage and words: the policy decides, the
-    visitor reacts to each card set or question until the target is shown or they give up."""
+    visitor reacts to each card set or question until the target is shown or they give up.
+    `on_decision(state, decision)` sees every decision, to write its reply."""
     from chatbot.dialogue.events import Answer, Message, Unsatisfied
     from chatbot.dialogue.state import ConversationState
     from chatbot.search import search_candidates
@@ -107,6 +108,8 @@ def play(decide: Callable, case: dict, *, max_card_sets: int = 5, search: Callab
     sets, shown = 0, []
     for _ in range(max_card_sets * 4):
         decision = decide(state, event, search=search or search_candidates, llm_rewrite=llm_rewrite)
+        if on_decision is not None:
+            on_decision(state, decision)
         if decision.cards:
             sets += 1
             shown += [card.slug for card in decision.cards]

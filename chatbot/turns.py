@@ -84,6 +84,18 @@ def reply_language(state: ConversationState) -> str:
     return state.language if state.language in REPLY_LANGUAGES else "en"
 
 
+def reply_request(decision: Decision, cards: list[dict], state: ConversationState) -> ReplyRequest:
+    """What the reply to a decision is written from: the cards as sent, the need, the visitor's words."""
+    return ReplyRequest(
+        kind=decision.reply_kind,
+        need=decision.query,
+        cards=tuple(CardFact.from_card(card) for card in cards),
+        question=decision.question.text if decision.question else "",
+        said=state.said,
+        language=reply_language(state),
+    )
+
+
 def _catalogue_names() -> list[str]:
     return [row["name"] for row in lexical_index().rows]
 
@@ -162,15 +174,7 @@ async def turn_handle(*, conversation: Conversation, event: Event | protocol.Tun
         timings["first_card_ms"] = int((time.perf_counter() - started) * 1000)
     text, generation = "", dict[str, object]()
     if decision.reply_kind:
-        question = decision.question.text if decision.question else ""
-        request = ReplyRequest(
-            kind=decision.reply_kind,
-            need=decision.query,
-            cards=tuple(CardFact.from_card(card) for card in cards),
-            question=question,
-            said=state.said,
-            language=reply_language(state),
-        )
+        request = reply_request(decision, cards, state)
         params = GenerationParams.from_settings().tuned(**conversation.generation_params)
         reply_started = time.perf_counter()
         text, generation, first_token_ms = await _reply(request, params, turn, send)

@@ -73,8 +73,6 @@ def recommend_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             "query": query,
-            "results": [
-                {**addon_card(result.addon, query=query), "score": result.score} for result in results
-            ],
+            "results": [{**addon_card(result.addon, query=query), "score": result.score} for result in results],
         }
     )

@@ -28,7 +28,9 @@ PARTIAL = re.compile(r"[A-Za-z0-9']+$")
 PAUSE, STOP = ",", "."
 MIN_WORDS = 3  # words a sentence says about its card before it may end
 MAX_SENTENCES = 3  # one per card, for at most this many cards
-MAX_WORDS = 24  # after this many it must end
+MAX_WORDS = 16  # after this many it must end
+MAX_REPEATS = 2  # a word written this often in a sentence is not written again ("really really really")
+ENDING_TOKENS = 3  # this close to the token budget, the sentence ends, rather than be cut off mid-word
 # English words of the claim-free vocabulary that would make a false claim about what an add-on is ("X is a browser").
 NOT_SAID_OF_ADDONS = frozenset({"browser", "firefox"})
 DECODER_CLAIM_FREE = CLAIM_FREE_WORDS - NOT_SAID_OF_ADDONS
@@ -129,19 +131,24 @@ class GroundedReply:
     """transformers' prefix_allowed_tokens_fn for one reply; each batch row writes its own."""
 
     @classmethod
-    def for_request(cls, tokenizer, request: ReplyRequest, *, prompt_length: int) -> GroundedReply:
-        """A sentence for each of the request's cards, in their order, grounded in that card and the visitor."""
+    def for_request(cls, tokenizer, request: ReplyRequest, *, prompt_length: int, budget: int) -> GroundedReply:
+        """A sentence for each of the request's cards, in their order, grounded in that card and the visitor,
+        within `budget` new tokens."""
         visitor = f"{request.need} {request.said}"
         return cls(
             tokenizer,
             cards=[(card.name, Facts.of([card], visitor)) for card in request.cards[:MAX_SENTENCES]],
             prompt_length=prompt_length,
+            budget=budget,
         )
 
-    def __init__(self, tokenizer, *, cards: Sequence[tuple[str, Facts]], prompt_length: int) -> None:
+    def __init__(
+        self, tokenizer, *, cards: Sequence[tuple[str, Facts]], prompt_length: int, budget: int = 1_000
+    ) -> None:
         table = token_table(tokenizer)
         self.table = table
         self.prompt_length = prompt_length
+        self.budget = budget
         self.names = [
             tokenizer.encode(name if index == 0 else " " + name, add_special_tokens=False)
             for index, (name, _) in enumerate(cards)
@@ -159,7 +166,7 @@ class GroundedReply:
             return [row.forced.pop(0)]
         if not row.text or row.text.endswith(STOP):
             row.card += 1
-            if row.card >= len(self.names):
+            if row.card >= len(self.names) or row.seen + len(self.names[row.card]) + MIN_WORDS >= self.budget:
                 return [self.table.eos]
             row.forced, row.name_words = list(self.names[row.card]), self.name_words[row.card]
             return [row.forced.pop(0)]
@@ -169,13 +176,26 @@ class GroundedReply:
         vocabulary = self.vocabularies[row.card]
         match = PARTIAL.search(row.text)
         partial = match.group() if match else ""
-        said = len(WORD_CHARS.findall(row.text[row.text.rfind(STOP) + 1 :])) - row.name_words
-        allowed = vocabulary.continuations(partial) if partial else []
+        sentence = WORD_CHARS.findall(row.text[row.text.rfind(STOP) + 1 :])
+        said = len(sentence) - row.name_words
+        ending = row.seen >= self.budget - ENDING_TOKENS
+        allowed = vocabulary.continuations(partial) if partial and not ending else []
         if not partial or partial in vocabulary.complete or said <= 0:  # a word may end here
-            if said < MAX_WORDS:
-                allowed += vocabulary.starts
+            if said < MAX_WORDS and not ending:
+                allowed += self._starts(vocabulary, sentence[row.name_words :])
                 if partial and said > 0:
                     allowed += self.table.pauses
-            if partial and said >= MIN_WORDS:
+            if partial and (said >= MIN_WORDS or ending):
                 allowed += self.table.stops
         return allowed or self.table.stops
+
+    def _starts(self, vocabulary: Vocabulary, said: list[str]) -> list[int]:
+        """The words that may come next: not the one just written, nor one written MAX_REPEATS times."""
+        lowered = [word.lower() for word in said]
+        tired = {word for word in lowered if lowered.count(word) >= MAX_REPEATS} | set(lowered[-1:])
+        if not tired:
+            return vocabulary.starts
+        banned = {
+            token for word in tired for form in (word, word.capitalize()) for token in self.table.starts.get(form, ())
+        }
+        return [token for token in vocabulary.starts if token not in banned]

@@ -134,6 +134,7 @@ class _Gate:
             self._condition.wait_for(lambda: self.running < settings.LLM_MAX_CONCURRENT or abandoned.is_set())
             self.waiting -= 1
             if abandoned.is_set():
+                self._condition.notify_all()
                 return False
             self.running += 1
             return True
@@ -148,8 +149,21 @@ class _Gate:
             abandoned.set()
             self._condition.notify_all()
 
+    def idle(self, timeout: float) -> bool:
+        """Wait until no generation runs or waits (an abandoned one stops after its current token)."""
+        with self._condition:
+            return self._condition.wait_for(lambda: not self.running and not self.waiting, timeout)
+
 
 _gate = _Gate()
+
+
+def generations_idle(timeout: float = 30.0) -> bool:
+    """Whether this process's generations have all ended within `timeout` seconds: before it exits, since
+    a model thread cut off mid-token takes the interpreter down with it."""
+    return _gate.idle(timeout)
+
+
 _END = object()
 
 

@@ -142,6 +142,10 @@ class TokenStreamer(TextIteratorStreamer):
     space, a word's worth of waiting before the visitor sees anything; only a token that ends inside a
     multi-byte character waits for the next."""
 
+    next_tokens_are_prompt: bool  # the base class's state, set in its __init__
+    token_cache: list[int]
+    print_len: int
+
     def put(self, value: torch.Tensor) -> None:
         if value.dim() > 1:
             value = value[0]
@@ -197,7 +201,7 @@ class TransformersBackend(LLMBackend):
         if self.grounds(request):
             prompt_length = inputs["input_ids"].shape[1]
             decoding["prefix_allowed_tokens_fn"] = GroundedReply.for_request(
-                tokenizer, request, prompt_length=prompt_length
+                tokenizer, request, prompt_length=prompt_length, budget=params.max_new_tokens
             )
             decoding["repetition_penalty"] = 1.0  # the reply restates the cards: copying them is the point
         streamer = TokenStreamer(tokenizer, skip_prompt=True)

@@ -1,7 +1,7 @@
 /*! Add-on Concierge chat widget (ASCII only: host pages may decode it in any charset). One tag embeds it:
  *  <script src="https://HOST/static/chatbot/widget.js" data-server="https://HOST" async></script>
  *  Optional: data-title, data-accent (CSS colour), data-position (bottom-right | bottom-left),
- *  data-locale (en, de, fr), data-greeting, data-examples ("need one|need two|need three").
+ *  data-locale (en, de, fr, es, it, pt, nl), data-greeting, data-examples ("need one|need two|need three").
  *  Everything lives in a Shadow DOM so host-page styles cannot leak in or out. Server text is only
  *  ever set with textContent; links and icons must be http(s). Protocol: README "Chat websocket API". */
 (function () {
@@ -60,6 +60,78 @@
       rated: "Not\u00e9 {r} sur 5 par {n} personnes", unrated: "Pas encore not\u00e9", users: "{n} utilisateurs",
       suggested: "{n} modules sugg\u00e9r\u00e9s : {names}", sending: "Envoi d\u00e8s le retour de la connexion\u2026",
       error: "Un probl\u00e8me est survenu ; r\u00e9essayez.", messages: "Conversation", actions: "R\u00e9ponses rapides"
+    },
+    es: {
+      title: "Conserje de complementos", online: "Encuentra complementos para lo que necesitas",
+      connecting: "Conectando\u2026", reconnecting: "Conexi\u00f3n perdida \u2014 reconectando\u2026",
+      unreachable: "El asistente no est\u00e1 disponible ahora. Reintentando\u2026",
+      open: "Abrir el asistente de complementos", openUnread: "Abrir el asistente de complementos (nueva respuesta)",
+      close: "Cerrar el chat", restart: "Empezar de nuevo", placeholder: "Describe lo que necesitas\u2026",
+      send: "Enviar", inputLabel: "Tu mensaje",
+      greeting: "\u00a1Hola! Dime qu\u00e9 quieres que haga tu navegador y encontrar\u00e9 complementos para ello.",
+      tryOne: "Prueba uno de estos:",
+      examples: ["Me duelen los ojos al leer de noche", "Que las webs no me rastreen", "Guardar mis contrase\u00f1as con seguridad"],
+      view: "Ver complemento", up: "Buena sugerencia", down: "No es para m\u00ed", upDone: "Gracias, anotado.",
+      downDone: "Entendido, no lo volver\u00e9 a sugerir.", notIt: "No es lo que busco", more: "Ver m\u00e1s",
+      thatsIt: "\u00a1Es este!", typing: "El asistente est\u00e1 escribiendo", assistant: "Asistente",
+      rated: "Valorado con {r} de 5 por {n} personas", unrated: "A\u00fan sin valorar", users: "{n} usuarios",
+      suggested: "{n} complementos sugeridos: {names}",
+      sending: "Se enviar\u00e1 cuando vuelva la conexi\u00f3n\u2026",
+      error: "Algo ha fallado; int\u00e9ntalo de nuevo.", messages: "Conversaci\u00f3n",
+      actions: "Respuestas r\u00e1pidas"
+    },
+    it: {
+      title: "Concierge dei componenti aggiuntivi", online: "Trova componenti aggiuntivi per ci\u00f2 che ti serve",
+      connecting: "Connessione\u2026", reconnecting: "Connessione persa \u2014 riconnessione\u2026",
+      unreachable: "L'assistente non \u00e8 raggiungibile al momento. Nuovo tentativo\u2026",
+      open: "Apri l'assistente dei componenti aggiuntivi",
+      openUnread: "Apri l'assistente dei componenti aggiuntivi (nuova risposta)", close: "Chiudi la chat",
+      restart: "Ricomincia", placeholder: "Descrivi ci\u00f2 che ti serve\u2026", send: "Invia",
+      inputLabel: "Il tuo messaggio",
+      greeting: "Ciao! Dimmi cosa vorresti che facesse il tuo browser e trover\u00f2 i componenti aggiuntivi adatti.",
+      tryOne: "Prova uno di questi:",
+      examples: ["Mi fanno male gli occhi quando leggo la sera", "Impedire ai siti di tracciarmi", "Conservare le password in sicurezza"],
+      view: "Vedi il componente", up: "Buon suggerimento", down: "Non fa per me", upDone: "Grazie, annotato.",
+      downDone: "Capito, non lo suggerir\u00f2 pi\u00f9.", notIt: "Non \u00e8 quello che cerco",
+      more: "Mostra altri", thatsIt: "\u00c8 questo!", typing: "L'assistente sta scrivendo", assistant: "Assistente",
+      rated: "Valutato {r} su 5 da {n} persone", unrated: "Non ancora valutato", users: "{n} utenti",
+      suggested: "{n} componenti suggeriti: {names}",
+      sending: "Verr\u00e0 inviato quando la connessione torner\u00e0\u2026",
+      error: "Qualcosa \u00e8 andato storto; riprova.", messages: "Conversazione", actions: "Risposte rapide"
+    },
+    pt: {
+      title: "Concierge de complementos", online: "Encontra complementos para o que precisa",
+      connecting: "A ligar\u2026", reconnecting: "Liga\u00e7\u00e3o perdida \u2014 a religar\u2026",
+      unreachable: "O assistente n\u00e3o est\u00e1 dispon\u00edvel agora. A tentar de novo\u2026",
+      open: "Abrir o assistente de complementos", openUnread: "Abrir o assistente de complementos (nova resposta)",
+      close: "Fechar o chat", restart: "Recome\u00e7ar", placeholder: "Descreva o que precisa\u2026", send: "Enviar",
+      inputLabel: "A sua mensagem",
+      greeting: "Ol\u00e1! Diga-me o que gostaria que o seu navegador fizesse e eu encontro complementos para isso.",
+      tryOne: "Experimente um destes:",
+      examples: ["Os meus olhos doem quando leio \u00e0 noite", "Impedir que os sites me rastreiem", "Guardar as minhas palavras-passe com seguran\u00e7a"],
+      view: "Ver complemento", up: "Boa sugest\u00e3o", down: "N\u00e3o \u00e9 para mim",
+      upDone: "Obrigado, anotado.", downDone: "Entendido, n\u00e3o o volto a sugerir.",
+      notIt: "N\u00e3o \u00e9 o que procuro", more: "Ver mais", thatsIt: "\u00c9 este!",
+      typing: "O assistente est\u00e1 a escrever", assistant: "Assistente",
+      rated: "Avaliado com {r} de 5 por {n} pessoas", unrated: "Ainda sem avalia\u00e7\u00e3o",
+      users: "{n} utilizadores", suggested: "{n} complementos sugeridos: {names}",
+      sending: "Ser\u00e1 enviado quando a liga\u00e7\u00e3o voltar\u2026", error: "Algo correu mal; tente de novo.",
+      messages: "Conversa", actions: "Respostas r\u00e1pidas"
+    },
+    nl: {
+      title: "Add-on-conci\u00ebrge", online: "Vindt add-ons voor wat je nodig hebt", connecting: "Verbinden\u2026",
+      reconnecting: "Verbinding verloren \u2014 opnieuw verbinden\u2026",
+      unreachable: "De assistent is nu niet bereikbaar. Nieuwe poging\u2026", open: "Open de add-on-assistent",
+      openUnread: "Open de add-on-assistent (nieuw antwoord)", close: "Chat sluiten", restart: "Opnieuw beginnen",
+      placeholder: "Beschrijf wat je nodig hebt\u2026", send: "Versturen", inputLabel: "Je bericht",
+      greeting: "Hallo! Vertel me wat je browser moet doen, dan zoek ik er add-ons voor.", tryOne: "Probeer er een:",
+      examples: ["Mijn ogen doen pijn als ik 's avonds lees", "Websites mogen me niet volgen", "Mijn wachtwoorden veilig bewaren"],
+      view: "Add-on bekijken", up: "Goede suggestie", down: "Niets voor mij", upDone: "Bedankt, genoteerd.",
+      downDone: "Begrepen, ik stel hem niet meer voor.", notIt: "Niet wat ik zoek", more: "Meer tonen",
+      thatsIt: "Dat is hem!", typing: "De assistent typt", assistant: "Assistent",
+      rated: "Beoordeeld met {r} van 5 door {n} mensen", unrated: "Nog niet beoordeeld", users: "{n} gebruikers",
+      suggested: "{n} add-ons voorgesteld: {names}", sending: "Wordt verstuurd zodra de verbinding terug is\u2026",
+      error: "Er ging iets mis; probeer het opnieuw.", messages: "Gesprek", actions: "Snelle antwoorden"
     }
   };
 

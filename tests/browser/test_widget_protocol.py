@@ -77,7 +77,7 @@ def scripted(chat_server, page):
     widget.open()
     server = Scripted(page)
     expect(widget.status).to_have_text("Connecting…")
-    assert server.url() == chat_server.url.replace("http://", "ws://") + "/ws/chat/"
+    assert server.url() == chat_server.url.replace("http://", "ws://") + "/ws/chat/?locale=en"
     server.accept()
     expect(widget.status).to_have_text("Finds add-ons for what you need")
     return widget, server
@@ -163,7 +163,7 @@ def test_reconnects_with_backoff_resumes_and_sends_what_was_typed_offline(script
     page.wait_for_function("window.__sockets.length === 2", timeout=5000)
     waited = page.evaluate("window.__sockets[1].at - window.__sockets[0].droppedAt")
     assert 700 <= waited <= 1500  # the first retry waits about a second
-    assert server.url().endswith(f"/ws/chat/?session={SESSION}")
+    assert server.url().endswith(f"/ws/chat/?locale=en&session={SESSION}")
     server.drop()  # the retry fails too: the next waits about twice as long
     page.wait_for_function("window.__sockets.length === 3", timeout=5000)
     waited = page.evaluate("window.__sockets[2].at - window.__sockets[1].droppedAt")
@@ -241,4 +241,25 @@ def test_configuration_from_data_attributes(chat_server, host_sites, page):
     expect(widget.root.locator("h2")).to_have_text("Shop-Hilfe")
     expect(widget.root.locator(".msg.bot").first).to_have_text("Willkommen im Laden!")
     expect(widget.root.locator(".example")).to_have_text(["Werbung blockieren", "Tabs ordnen"])
-    assert Scripted(page).url() == chat_server.url.replace("http://", "ws://") + "/ws/chat/"  # trailing / dropped
+    # the trailing / of data-server dropped; the interface's language (data-locale) goes along
+    assert Scripted(page).url() == chat_server.url.replace("http://", "ws://") + "/ws/chat/?locale=de"
+
+
+@pytest.mark.parametrize(
+    "locale, greeting, placeholder",
+    [("es", "¡Hola!", "Describe lo que necesitas…"), ("it", "Ciao!", "Descrivi ciò che ti serve…"),
+     ("pt", "Olá!", "Descreva o que precisa…"), ("nl", "Hallo!", "Beschrijf wat je nodig hebt…")],
+)  # fmt: skip
+def test_the_interface_speaks_the_pages_language(chat_server, host_sites, page, locale, greeting, placeholder):
+    folder, _, site = host_sites["allowed"]
+    (folder / f"{locale}.html").write_text(
+        f'<!doctype html><html lang="{locale}"><body><script src="{chat_server.url}/static/chatbot/widget.js" '
+        f'data-server="{chat_server.url}" async></script></body></html>'
+    )
+    page.add_init_script(FAKE_SOCKET)
+    page.goto(f"{site}/{locale}.html")
+    widget = Widget(page)
+    widget.open()
+    expect(widget.root.locator(".msg.bot").first).to_contain_text(greeting)
+    expect(widget.root.locator("textarea")).to_have_attribute("placeholder", placeholder)
+    assert Scripted(page).url().endswith(f"/ws/chat/?locale={locale}")

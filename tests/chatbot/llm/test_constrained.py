@@ -25,7 +25,7 @@ def start(tokenizer, cards):
     """A grounded reply about the cards, and the prompt it continues."""
     request = ReplyRequest(kind="recommend", need="block ads on youtube", cards=cards, said="I hate ads")
     prompt = tokenizer.encode("<|im_start|>assistant\n", add_special_tokens=False)
-    return GroundedReply.for_request(tokenizer, request, prompt_length=len(prompt)), prompt, request
+    return GroundedReply.for_request(tokenizer, request, prompt_length=len(prompt), budget=400), prompt, request
 
 
 def walk(tokenizer, grounded: GroundedReply, prompt: list[int], seed: int, steps: int = 400) -> str:
@@ -80,3 +80,20 @@ def test_each_sentence_is_held_to_its_own_cards_words(tokenizer, start):
     )
     grounded.rows.clear()
     assert allowed_until(tokenizer, grounded, prompt, "uBlock Origin is. Dark") == "uBlock Origin is"  # too short
+
+
+def test_a_word_is_not_written_twice_in_a_row_nor_a_third_time(tokenizer, start):
+    grounded, prompt, _ = start
+    assert allowed_until(tokenizer, grounded, prompt, "uBlock Origin blocks blocks") == "uBlock Origin blocks"
+    grounded.rows.clear()
+    looping = "uBlock Origin blocks ads, blocks ads, blocks ads"
+    assert allowed_until(tokenizer, grounded, prompt, looping) == "uBlock Origin blocks ads, blocks ads,"
+
+
+def test_the_reply_ends_cleanly_within_its_token_budget(tokenizer, cards):
+    request = ReplyRequest(kind="recommend", need="block ads", cards=cards)
+    prompt = tokenizer.encode("<|im_start|>assistant\n", add_special_tokens=False)
+    for seed in range(4):
+        grounded = GroundedReply.for_request(tokenizer, request, prompt_length=len(prompt), budget=24)
+        text = walk(tokenizer, grounded, prompt, seed)
+        assert text.endswith(".") and len(tokenizer.encode(text, add_special_tokens=False)) <= 24

@@ -240,3 +240,36 @@ def test_prepare_model_command_reports_the_backend_it_loaded(settings):
     out = StringIO()
     call_command("prepare_model", stdout=out)
     assert out.getvalue().strip() == "reply model ready: template"
+
+
+async def test_an_abandoned_generation_ends_and_the_process_can_tell(request_for, params):
+    slow = ScriptedBackend(["uBlock Origin blocks ads. "] * 50, delay=0.05)
+    async with aclosing(stream_reply(request_for(), params, catalogue_names=CATALOGUE, backend=slow)) as reply:
+        await anext(reply)
+        assert not runner.generations_idle(timeout=0.01)  # still writing
+    assert await asyncio.to_thread(runner.generations_idle, 5)
+
+
+class GroundedScript(ScriptedBackend):
+    """A backend whose decoding grounds its words (as the constrained transformers backend does)."""
+
+    def grounds(self, request) -> bool:
+        return True
+
+
+async def test_a_grounded_reply_streams_each_piece_as_it_is_generated(request_for, params):
+    backend = GroundedScript(["uBlock", " Origin", " blocks", " ads."], delay=0.2)
+    started, arrivals = time.perf_counter(), []
+    async for event in stream_reply(request_for(), params, catalogue_names=CATALOGUE, backend=backend):
+        arrivals.append((time.perf_counter() - started, event))
+    pieces = [event.text for _, event in arrivals if not event.final]
+    assert pieces == ["uBlock", " Origin", " blocks", " ads."]
+    assert arrivals[0][0] < 0.35 and arrivals[-1][0] > 0.75  # the first piece, long before the last
+    assert arrivals[-1][1].full_text == "uBlock Origin blocks ads." and not arrivals[-1][1].corrected
+
+
+async def test_a_streamed_sentence_the_guard_drops_is_left_out_of_the_stored_reply(request_for, params):
+    backend = GroundedScript(["uBlock Origin blocks ads. ", "Dark Reader uses SSL encryption."])
+    pieces, final = await reply(request_for(), params, backend)
+    assert "".join(pieces) == "uBlock Origin blocks ads. Dark Reader uses SSL encryption."
+    assert final.full_text == "uBlock Origin blocks ads." and final.corrected and not final.fell_back

@@ -1,9 +1,11 @@
+import re
 import time
 
 import pytest
 
 from chatbot.llm import transformers_backend
 from chatbot.llm.transformers_backend import SMOLLM2_CACHE, TransformersBackend, load_model, sampling, until_stop
+from chatbot.llm.verifier import Facts, unsupported
 
 
 @pytest.mark.parametrize(
@@ -64,3 +66,18 @@ def test_smollm2_writes_a_reply_and_caches_the_conversion(settings, monkeypatch,
     started = time.perf_counter()
     model, tokenizer = load_model("", "", False, "cpu")
     assert time.perf_counter() - started < 15 and model.dtype.is_floating_point and tokenizer.chat_template
+
+
+@pytest.mark.slow
+def test_smollm2_writes_one_grounded_sentence_per_card(request_for, params, cards):
+    backend = TransformersBackend(model="", adapter="", load_in_4bit=False, device="cpu")
+    request = request_for(said="I hate ads on youtube")
+    pieces = list(backend.stream(request, params.tuned(max_new_tokens=80)))
+    text = "".join(pieces).strip()
+    sentences = [sentence for sentence in re.split(r"(?<=\.)\s+", text) if sentence]
+    assert len(pieces) > len(sentences)  # token by token, not sentence by sentence
+    assert [sentence.split(" ")[0] for sentence in sentences] == [card.name.split(" ")[0] for card in cards][
+        : len(sentences)
+    ]
+    facts = Facts.of(cards, f"{request.need} {request.said}")
+    assert sentences and all(unsupported(sentence, facts) == [] for sentence in sentences), text
