@@ -25,6 +25,7 @@ class ErrorCode:
     EMPTY_TEXT = "empty_text"
     TEXT_TOO_LONG = "text_too_long"
     RATE_LIMITED = "rate_limited"
+    BUSY = "busy"  # the service is full: retry after `retry_after` seconds (the widget does, with backoff)
     SERVER_ERROR = "server_error"
 
 
@@ -141,5 +142,12 @@ def done_frame(turn: int) -> dict:
     return {"type": "done", "turn": turn}
 
 
-def error_frame(code: str, message: str) -> dict:
-    return {"type": "error", "code": code, "message": message}
+def error_frame(code: str, message: str, *, retry_after: float | None = None) -> dict:
+    frame: dict[str, object] = {"type": "error", "code": code, "message": message}
+    if retry_after is not None:
+        frame["retry_after"] = retry_after
+    return frame
+
+
+def busy_frame() -> dict:
+    return error_frame(ErrorCode.BUSY, "The assistant is busy right now; retrying in a moment.", retry_after=2.0)

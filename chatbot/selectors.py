@@ -1,10 +1,21 @@
-"""Reads for the chat: a conversation's replayable history, its JSON export, cards for slugs."""
+"""Reads for the chat: a session's conversation, its replayable history, its JSON export, cards for slugs."""
 
 from __future__ import annotations
+
+import uuid
 
 from chatbot.models import Conversation
 from marketplace.models import Addon
 from retrieval.cards import addon_card
+
+
+def conversation_find(*, session_id: str) -> Conversation | None:
+    """The stored conversation of a session id from a client, if it is well-formed and known."""
+    try:
+        known = uuid.UUID(session_id)
+    except ValueError:
+        return None
+    return Conversation.objects.filter(session_id=known).first()
 
 
 def conversation_history(*, conversation: Conversation) -> list[dict]:

@@ -1,4 +1,4 @@
-"""Writes for conversations: open or resume one, record each step, export finished ones."""
+"""Writes for conversations: start one on its first frame, record each step, export finished ones."""
 
 from __future__ import annotations
 
@@ -17,20 +17,10 @@ logger = logging.getLogger(__name__)
 EXPORT_TIMEOUT = 5.0
 
 
-def conversation_open(*, session_id: str = "", origin: str = "", locale: str = "") -> tuple[Conversation, bool]:
-    """Resume the conversation of a known session id, or start a new one; returns (conversation, resumed)."""
-    try:
-        known = uuid.UUID(session_id) if session_id else None
-    except ValueError:
-        known = None
-    if known is not None:
-        conversation = Conversation.objects.filter(session_id=known).first()
-        if conversation is not None:
-            return conversation, True
-    conversation = Conversation(origin=origin[:255], locale=locale)
-    conversation.full_clean()
-    conversation.save()
-    return conversation, False
+def conversation_start(*, session_id: uuid.UUID, origin: str = "", locale: str = "") -> Conversation:
+    """The conversation of a session, stored on its first client frame (a bare connection stores nothing)."""
+    defaults = {"origin": origin[:255], "locale": locale}
+    return Conversation.objects.get_or_create(session_id=session_id, defaults=defaults)[0]
 
 
 def message_record(

@@ -3,21 +3,24 @@ question (if any), then `done`; every step is stored. The consumer only parses a
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connections
 from django.utils.module_loading import import_string
 
 from chatbot import protocol
 from chatbot.dialogue.decision import Action, Decision
 from chatbot.dialogue.events import Answer, CardFeedback, Event, Message, More, Reset, Satisfied, Unsatisfied
 from chatbot.dialogue.state import ConversationState
+from chatbot.lanes import turn_lane
 from chatbot.llm.base import CardFact, GenerationParams, ReplyRequest
 from chatbot.llm.rewriter import query_rewriter
-from chatbot.llm.runner import stream_reply
+from chatbot.llm.runner import backend_warm, stream_reply
 from chatbot.llm.template import LANGUAGES as REPLY_LANGUAGES
 from chatbot.models import Conversation
 from chatbot.models import Message as StoredMessage
@@ -29,8 +32,11 @@ from chatbot.services import (
     conversation_tune,
     message_record,
 )
+from marketplace import metrics
 from retrieval.lexical import lexical_index
+from retrieval.query import Filters
 
+logger = logging.getLogger(__name__)
 Send = Callable[[dict], Awaitable[None]]
 VISITOR_KINDS = {
     Message: StoredMessage.Kind.MESSAGE,
@@ -139,7 +145,7 @@ async def _reply(
     request: ReplyRequest, params: GenerationParams, turn: int, send: Send
 ) -> tuple[str, dict, int | None]:
     """Stream the grounded reply as token frames; returns the full text, how it was made, first-token ms."""
-    names = await sync_to_async(_catalogue_names)()
+    names = await turn_lane().run(_catalogue_names, admitted=True)
     async with aclosing(stream_reply(request, params, catalogue_names=names)) as pieces:
         async for piece in pieces:
             if piece.final:
@@ -163,15 +169,17 @@ async def turn_handle(*, conversation: Conversation, event: Event | protocol.Tun
             GenerationParams.from_settings().tuned(**event.params)
         except (TypeError, ValueError) as exc:
             raise protocol.ProtocolError(protocol.ErrorCode.BAD_FRAME, f"Bad generation settings: {exc}") from exc
-        await sync_to_async(conversation_tune)(conversation=conversation, params=event.params)
+        await turn_lane().run(lambda: conversation_tune(conversation=conversation, params=event.params))
         await send(protocol.done_frame(0))
         return
-    state, decision, cards = await sync_to_async(_decide)(conversation, event)
+    state, decision, cards = await turn_lane().run(_decide, conversation, event)  # LaneFull: nothing changed yet
     turn = state.turn
     timings: dict[str, int | None] = {"first_card_ms": None, "first_token_ms": None}
     if cards:
         await send(protocol.cards_frame(turn, cards))
-        timings["first_card_ms"] = int((time.perf_counter() - started) * 1000)
+        first_card = time.perf_counter() - started
+        timings["first_card_ms"] = int(first_card * 1000)
+        metrics.FIRST_CARD.observe(first_card)
     text, generation = "", dict[str, object]()
     if decision.reply_kind:
         request = reply_request(decision, cards, state)
@@ -179,10 +187,44 @@ async def turn_handle(*, conversation: Conversation, event: Event | protocol.Tun
         reply_started = time.perf_counter()
         text, generation, first_token_ms = await _reply(request, params, turn, send)
         if first_token_ms is not None:  # measured by the runner from its own start: count the turn's too
-            timings["first_token_ms"] = first_token_ms + int((reply_started - started) * 1000)
+            first_token = first_token_ms / 1000 + (reply_started - started)
+            timings["first_token_ms"] = int(first_token * 1000)
+            metrics.FIRST_TOKEN.observe(first_token)
+        if generation["fell_back"]:
+            metrics.TEMPLATE_FALLBACKS.inc()
         await send(protocol.reply_frame(turn, text))
     if decision.question is not None:
         await send(protocol.question_frame(turn, decision.question.payload()))
     timings["total_ms"] = int((time.perf_counter() - started) * 1000)
-    await sync_to_async(_finish)(conversation, state, decision, cards, text, generation, timings)
+    await turn_lane().run(_finish, conversation, state, decision, cards, text, generation, timings, admitted=True)
     await send(protocol.done_frame(turn))  # last: once a client sees `done`, the turn is stored
+
+
+def turn_warm() -> None:
+    """Load what a first turn needs (lexical index, embedding model, index, reply model), so that the
+    first visitor of a new process does not wait for it."""
+    search_candidates("warm up", Filters(), frozenset(), 1)
+    backend_warm()
+
+
+_warming = threading.Lock()
+_warmed = False
+
+
+def turn_warm_later() -> None:
+    """turn_warm() in a background thread, once per process: called when a chat connects."""
+    global _warmed
+    with _warming:
+        if _warmed:
+            return
+        _warmed = True
+
+    def warm() -> None:
+        try:
+            turn_warm()
+        except Exception:  # noqa: BLE001 - the turn loads what failed itself, or falls back; the log says why
+            logger.exception("could not warm up the chat")
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    threading.Thread(target=warm, name="chat-warm", daemon=True).start()

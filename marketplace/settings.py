@@ -211,6 +211,12 @@ LLM_SERVING_VERSION = os.environ.get("LLM_SERVING_VERSION", "training.selectors.
 # Chat.
 CHAT_RATE_LIMIT = int(os.environ.get("CHAT_RATE_LIMIT", "20"))  # frames per window per connection
 CHAT_RATE_WINDOW = float(os.environ.get("CHAT_RATE_WINDOW", "10"))  # seconds
+# Capacity per web process: open websockets (more are told "busy" and closed with 1013), frames waiting per
+# connection, and the turn lane's threads and queue (chatbot.lanes) for retrieval and database work.
+CHAT_MAX_CONNECTIONS = int(os.environ.get("CHAT_MAX_CONNECTIONS", "1000"))
+CHAT_INBOX_SIZE = int(os.environ.get("CHAT_INBOX_SIZE", "8"))
+CHAT_TURN_THREADS = int(os.environ.get("CHAT_TURN_THREADS", "4"))
+CHAT_TURN_QUEUE = int(os.environ.get("CHAT_TURN_QUEUE", "256"))
 CHAT_CARDS_PER_TURN = int(os.environ.get("CHAT_CARDS_PER_TURN", "3"))
 # The dialogue policy, by dotted path; bench/dialogue.py compares it with "chatbot.dialogue.baseline.decide".
 CHAT_POLICY = os.environ.get("CHAT_POLICY", "chatbot.dialogue.policy.decide")

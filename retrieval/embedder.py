@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+QUERY_CACHE_SIZE = 4096  # ~6 MB of 384-dimension vectors
+
 if TYPE_CHECKING:
     from langchain_huggingface import HuggingFaceEmbeddings
 
@@ -30,6 +32,17 @@ def _embeddings(model: str, batch_size: int) -> HuggingFaceEmbeddings:
 def embeddings() -> HuggingFaceEmbeddings:
     """The process-wide embedding model (loaded once, ~1 s)."""
     return _embeddings(settings.EMBEDDING_MODEL, settings.EMBEDDING_BATCH_SIZE)
+
+
+@lru_cache(maxsize=QUERY_CACHE_SIZE)
+def _query_vector(model: str, text: str) -> tuple[float, ...]:
+    return tuple(embeddings().embed_query(text))
+
+
+def query_vector(text: str) -> list[float]:
+    """The embedding of a search query, cached: visitors ask the same needs, and the policy searches one
+    need several times in a conversation (more, refinements); an embedding costs ~10 ms of CPU."""
+    return list(_query_vector(settings.EMBEDDING_MODEL, text))
 
 
 @lru_cache(maxsize=2)

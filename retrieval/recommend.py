@@ -9,17 +9,20 @@ Weights were chosen on bench/quality.py; see the README for the figures.
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from marketplace.models import Addon
 from retrieval.documents import metadata_where
+from retrieval.embedder import query_vector
 from retrieval.lexical import LexicalHit, lexical_index
 from retrieval.query import Filters
-from retrieval.store import vector_store
+from retrieval.store import vector_store, vector_store_reopen
 from retrieval.text import without_ruled_out
 
+logger = logging.getLogger(__name__)
 CANDIDATES = 100
 RRF_K = 60
 FEEDBACK_DOCS = 10
@@ -66,9 +69,23 @@ def lexical_candidates(
 
 
 def dense_candidates(query: str, *, filters: Filters, exclude: frozenset[str], limit: int = CANDIDATES) -> list[str]:
-    """Slugs by cosine similarity of the query to each add-on's passage."""
-    results = vector_store().similarity_search_with_score(query, k=limit, filter=metadata_where(filters, exclude))
-    return [document.metadata["slug"] for document, _distance in results]
+    """Slugs by cosine similarity of the query to each add-on's passage.
+
+    A search that fails on the store is tried once more on a freshly opened one: another process may
+    have rewritten the index between this process's check of its generation and the search.
+    """
+    from chromadb.errors import ChromaError
+
+    vector: list[Sequence[float]] = [query_vector(query)]
+    where = metadata_where(filters, exclude)
+    try:
+        found = vector_store()._collection.query(query_embeddings=vector, n_results=limit, where=where, include=[])
+    except ChromaError:
+        logger.warning("a search failed on the index; reopening it and trying again", exc_info=True)
+        found = vector_store_reopen()._collection.query(
+            query_embeddings=vector, n_results=limit, where=where, include=[]
+        )
+    return list(found["ids"][0])
 
 
 def prior(addon: Addon) -> float:

@@ -1,13 +1,23 @@
 """The vector store: LangChain's Chroma over a local PersistentClient, or a Chroma server (CHROMA_URL).
 
-chromadb and LangChain load on first use, not when Django starts: most processes (commands, admin,
-tests) never search.
+Several processes share one embedded index (web workers, a Celery worker, a command): chromadb keeps
+an opened collection's vectors in memory and never looks at the files again, so a reader would miss
+another process's writes, and a filtered search could even fail on ids it finds in the metadata but not
+in its vectors. Writers therefore hold an exclusive file lock (`index_writing`) and, when done, replace a
+small generation file; every search compares that file with the generation it opened and reopens the
+client when it changed. A Chroma server needs none of this: it is the one reader and writer.
+chromadb and LangChain load on first use, not when Django starts.
 """
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import os
 import threading
-from functools import lru_cache
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -20,7 +30,11 @@ if TYPE_CHECKING:
     import chromadb
     from langchain_chroma import Chroma
 
+logger = logging.getLogger(__name__)
 COLLECTION_METADATA = {"hnsw:space": "cosine"}
+GENERATION_FILE = "generation"
+WRITE_LOCK_FILE = "write.lock"
+MAX_OPEN_LOCATIONS = 4
 
 
 def chroma_client(url: str = "", path: Path | None = None) -> chromadb.ClientAPI:
@@ -43,26 +57,89 @@ def chroma_client(url: str = "", path: Path | None = None) -> chromadb.ClientAPI
     return chromadb.PersistentClient(path=str(path), settings=client_settings)
 
 
-@lru_cache(maxsize=4)
-def _vector_store(url: str, path: str, collection: str) -> Chroma:
-    from langchain_chroma import Chroma
-
-    return Chroma(
-        collection_name=collection,
-        embedding_function=embeddings(),
-        client=chroma_client(url, Path(path)),
-        collection_metadata=COLLECTION_METADATA,
-    )
+def index_generation(path: Path) -> str:
+    """The embedded index's generation: replaced by every write, from any process ("" before the first)."""
+    try:
+        return (path / GENERATION_FILE).read_text()
+    except FileNotFoundError:
+        return ""
 
 
+def _generation_bump(path: Path) -> str:
+    generation = uuid.uuid4().hex
+    staged = path / f".{GENERATION_FILE}-{generation}"
+    staged.write_text(generation)
+    os.replace(staged, path / GENERATION_FILE)  # atomic: a reader sees the old value or the new one
+    return generation
+
+
+_Key = tuple[str, str, str]
+_opened: dict[_Key, tuple[Chroma, str]] = {}  # location -> (store, the generation it was opened at)
 _opening = threading.Lock()
 
 
-def vector_store() -> Chroma:
-    """The add-on collection for the current settings (cached per location).
+def _location() -> _Key:
+    return settings.CHROMA_URL, str(settings.CHROMA_PATH), settings.CHROMA_COLLECTION
 
-    Opened under a lock: chromadb's client cache breaks when two threads (a request and an index job)
-    open the same location at once.
+
+def _close(store: Chroma) -> None:
+    store._client.close()  # type: ignore[attr-defined]  # on the client class, not on ClientAPI
+
+
+def vector_store() -> Chroma:
+    """The add-on collection for the current settings, reopened when another process wrote the index.
+
+    Opened under a lock: chromadb's client cache breaks when two threads open one location at once.
     """
+    from langchain_chroma import Chroma
+
+    url, path, collection = key = _location()
+    generation = "" if url else index_generation(Path(path))
     with _opening:
-        return _vector_store(settings.CHROMA_URL, str(settings.CHROMA_PATH), settings.CHROMA_COLLECTION)
+        opened = _opened.get(key)
+        if opened is not None and opened[1] == generation:
+            return opened[0]
+        if opened is not None:
+            logger.info("the search index changed in another process: reopening it")
+            _close(_opened.pop(key)[0])  # frees the old vectors; a search still using them retries
+        store = Chroma(
+            collection_name=collection,
+            embedding_function=embeddings(),
+            client=chroma_client(url, Path(path)),
+            collection_metadata=COLLECTION_METADATA,
+        )
+        _opened[key] = (store, generation)
+        while len(_opened) > MAX_OPEN_LOCATIONS:  # tests open many folders; a server opens one
+            oldest = next(iter(_opened))
+            _close(_opened.pop(oldest)[0])
+        return store
+
+
+def vector_store_reopen() -> Chroma:
+    """Open the index afresh: after a search failed on a client another process's write made stale."""
+    with _opening:
+        opened = _opened.pop(_location(), None)
+        if opened is not None:
+            _close(opened[0])
+    return vector_store()
+
+
+@contextmanager
+def index_writing() -> Iterator[Chroma]:
+    """The store, for writing: one writer at a time across processes; readers reopen when it is done."""
+    url, path, _ = key = _location()
+    if url:
+        yield vector_store()
+        return
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / WRITE_LOCK_FILE, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        store = vector_store()
+        try:
+            yield store
+        finally:
+            generation = _generation_bump(folder)
+            with _opening:  # this process's client saw its own writes: no need to reopen it
+                if _opened.get(key, (None, ""))[0] is store:
+                    _opened[key] = (store, generation)

@@ -2,8 +2,9 @@
 
 Catalogue writes reach index_sync() through the catalogue's hook (retrieval.subscribers) once they
 commit; build_index and the admin "Rebuild index" action call index_sync(slugs=None) or index_rebuild().
-Syncs in one process run one at a time: two overlapping ones could otherwise write what one of them
-read before the other's change (an add-on deactivated meanwhile, put back by the older sync).
+Syncs run one at a time, in one process and across processes (index_writing): two overlapping ones
+could otherwise write what one of them read before the other's change (an add-on deactivated
+meanwhile, put back by the older sync).
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from marketplace.models import Addon
 from retrieval.documents import addon_metadata, addon_text
-from retrieval.store import vector_store
+from retrieval.store import index_writing, vector_store
+
+if TYPE_CHECKING:
+    from langchain_chroma import Chroma
 
 
 @dataclass
@@ -66,12 +71,11 @@ _syncing = threading.Lock()
 def index_sync(*, slugs: Iterable[str] | None = None) -> SyncReport:
     """Bring the named add-ons (or the whole catalogue) in line: embed new or changed text,
     update metadata-only changes in place, drop inactive or deleted add-ons."""
-    with _syncing:
-        return _sync(None if slugs is None else sorted(set(slugs)))
+    with _syncing, index_writing() as store:
+        return _sync(store, None if slugs is None else sorted(set(slugs)))
 
 
-def _sync(wanted: list[str] | None) -> SyncReport:
-    store = vector_store()
+def _sync(store: Chroma, wanted: list[str] | None) -> SyncReport:
     addons = Addon.objects.filter(is_active=True).prefetch_related("categories")
     if wanted is not None:
         addons = addons.filter(slug__in=wanted)
@@ -110,9 +114,9 @@ def _sync(wanted: list[str] | None) -> SyncReport:
 
 def index_rebuild() -> SyncReport:
     """Drop the collection and embed the whole active catalogue again."""
-    with _syncing:
-        vector_store().reset_collection()
-        return _sync(None)
+    with _syncing, index_writing() as store:
+        store.reset_collection()
+        return _sync(store, None)
 
 
 def index_drift() -> Drift:

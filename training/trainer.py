@@ -166,6 +166,11 @@ def _micro_batches(items: list[Encoded], batch_size: int, seed: int) -> Iterator
             yield order[start : start + batch_size]
 
 
+def warmup_steps(configured: int, steps: int) -> int:
+    """Warmup never exceeds a tenth of the run: a short run would spend its steps at a rate near 0."""
+    return max(0, min(configured, steps // 10))
+
+
 def train(
     model: PeftModel,
     items: list[Encoded],
@@ -181,7 +186,7 @@ def train(
     steps = total_steps(len(items), config)
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.0)
-    schedule = get_cosine_schedule_with_warmup(optimizer, min(config.warmup_steps, steps - 1), steps)
+    schedule = get_cosine_schedule_with_warmup(optimizer, warmup_steps(config.warmup_steps, steps), steps)
     batches = _micro_batches(items, config.batch_size, config.seed)
     started, seen, first_loss, loss = time.perf_counter(), 0, math.nan, math.nan
     model.train()

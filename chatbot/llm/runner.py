@@ -27,6 +27,7 @@ from chatbot.llm.base import GenerationParams, LLMBackend, LLMUnavailable, Reply
 from chatbot.llm.guard import ReplyGuard
 from chatbot.llm.openai_backend import OpenAIBackend
 from chatbot.llm.template import TemplateBackend, template_reply
+from marketplace import metrics
 
 logger = logging.getLogger(__name__)
 REPLY_SENTENCES = 3  # one per card; a small model's sentences past the cards are where it rambles
@@ -89,27 +90,6 @@ def backend_warm() -> str:
     return backend.name
 
 
-_warming = threading.Lock()
-_warmed = False
-
-
-def backend_warm_later() -> None:
-    """backend_warm() in a background thread, once per process: called when a chat connects."""
-    global _warmed
-    with _warming:
-        if _warmed:
-            return
-        _warmed = True
-
-    def warm() -> None:
-        try:
-            backend_warm()
-        except Exception:  # noqa: BLE001 - replies fall back to the template; the log says why
-            logger.exception("could not load the reply model")
-
-    threading.Thread(target=warm, name="llm-warm", daemon=True).start()
-
-
 class _Gate:
     """This process's generation slots: LLM_MAX_CONCURRENT run, LLM_MAX_QUEUE wait, the rest are refused.
 
@@ -126,6 +106,7 @@ class _Gate:
             if self.running + self.waiting >= settings.LLM_MAX_CONCURRENT + settings.LLM_MAX_QUEUE:
                 return False
             self.waiting += 1
+            metrics.GENERATIONS.inc()
             return True
 
     def enter(self, abandoned: threading.Event) -> bool:
@@ -134,6 +115,7 @@ class _Gate:
             self._condition.wait_for(lambda: self.running < settings.LLM_MAX_CONCURRENT or abandoned.is_set())
             self.waiting -= 1
             if abandoned.is_set():
+                metrics.GENERATIONS.dec()
                 self._condition.notify_all()
                 return False
             self.running += 1
@@ -142,6 +124,7 @@ class _Gate:
     def leave(self) -> None:
         with self._condition:
             self.running -= 1
+            metrics.GENERATIONS.dec()
             self._condition.notify_all()
 
     def abandon(self, abandoned: threading.Event) -> None:

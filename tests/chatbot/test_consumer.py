@@ -182,10 +182,10 @@ async def test_every_client_frame_gets_exactly_one_done_or_error_in_order(demo_c
 
 
 async def test_connecting_starts_loading_the_reply_model(demo_catalog, monkeypatch):
-    from chatbot import consumers
+    from chatbot import turns
 
     warmed = []
-    monkeypatch.setattr(consumers, "backend_warm_later", lambda: warmed.append(True))
+    monkeypatch.setattr(turns, "turn_warm_later", lambda: warmed.append(True))
     communicator, session = await connect()
     assert session["type"] == "session" and warmed == [True]
     await communicator.disconnect()

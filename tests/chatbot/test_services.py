@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from chatbot.models import Conversation, Message
-from chatbot.services import conversation_export, conversation_open, message_record
+from chatbot.selectors import conversation_find
+from chatbot.services import conversation_export, conversation_start, message_record
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +38,7 @@ def collector():
 
 
 def conversation_with_messages() -> Conversation:
-    conversation, resumed = conversation_open(origin="https://shop.example")
-    assert not resumed
+    conversation = conversation_start(session_id=uuid.uuid4(), origin="https://shop.example")
     message_record(
         conversation=conversation, turn=1, role=Message.Role.VISITOR, kind=Message.Kind.MESSAGE, text="block ads"
     )
@@ -52,11 +53,14 @@ def conversation_with_messages() -> Conversation:
     return conversation
 
 
-def test_open_resumes_known_sessions_only():
-    conversation, _ = conversation_open()
-    assert conversation_open(session_id=str(conversation.session_id)) == (conversation, True)
-    assert conversation_open(session_id="nonsense")[1] is False
-    assert conversation_open(session_id="00000000-0000-0000-0000-000000000000")[1] is False
+def test_a_session_is_found_only_when_well_formed_and_stored():
+    session_id = uuid.uuid4()
+    assert conversation_find(session_id=str(session_id)) is None
+    conversation = conversation_start(session_id=session_id, origin="https://shop.example", locale="de")
+    assert conversation_start(session_id=session_id) == conversation  # a second start finds the first
+    assert conversation_find(session_id=str(session_id)) == conversation and conversation.locale == "de"
+    assert conversation_find(session_id="nonsense") is None
+    assert conversation_find(session_id="") is None
 
 
 def test_export_is_off_without_logging_url(settings):

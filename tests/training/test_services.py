@@ -222,3 +222,17 @@ def test_retrain_and_promote_commands_refuse_clearly(db, tmp_path):
     with pytest.raises(CommandError, match="no adapter"):
         call_command("promote", "3")
     assert TrainingRun.objects.count() == 1
+
+
+@pytest.mark.parametrize(("configured", "steps", "expected"), [(10, 3, 0), (10, 65, 6), (10, 400, 10), (0, 50, 0)])
+def test_warmup_never_exceeds_a_tenth_of_the_run(configured, steps, expected):
+    assert trainer.warmup_steps(configured, steps) == expected
+
+
+def test_a_short_run_learns_from_its_first_step(catalogue, tiny_model):
+    """A 3-step run with the default warmup of 10 steps trains at the full rate at once, not at 0."""
+    run = services.training_run_execute(
+        run_id=services.training_run_start(overrides={**FAST, "max_steps": 3, "warmup_steps": 10}).pk
+    )
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.log
+    assert "step 1/3" in run.log and "lr 3.00e-02" in run.log

@@ -218,19 +218,6 @@ def test_backend_warm_loads_the_model_now(monkeypatch):
     assert runner.backend_warm() == "template"
 
 
-def test_backend_warm_later_loads_once_per_process_in_the_background(monkeypatch):
-    backend = LazyBackend()
-    monkeypatch.setattr(runner, "get_backend", lambda: backend)
-    monkeypatch.setattr(runner, "_warmed", False)
-    runner.backend_warm_later()
-    runner.backend_warm_later()
-    deadline = time.monotonic() + 3
-    while not backend.loads and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.05)
-    assert backend.loads == 1
-
-
 def test_prepare_model_command_reports_the_backend_it_loaded(settings):
     from io import StringIO
 
