@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -227,9 +228,20 @@ LOGGING_URL = os.environ.get("LOGGING_URL", "")  # finished conversations are PO
 # A page on this server itself is always allowed; requests without an Origin header (servers) are too.
 CHAT_ALLOWED_ORIGINS = env_list("CHAT_ALLOWED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
 
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # json: one JSON object per line (marketplace.logs)
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'text' or 'json', not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "marketplace.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", **({"formatter": "json"} if LOG_FORMAT == "json" else {})}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}},  # one line per request to the model server is noise
 }
+
+# Several web processes (make prod) share their metrics through files here; /metrics sums them.
+if PROMETHEUS_MULTIPROC_DIR := os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""):
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)

@@ -125,5 +125,9 @@ class LLMBackend(ABC):
         so its pieces may reach the visitor as they are generated; otherwise each sentence waits for the guard."""
         return False
 
+    def health(self) -> str:
+        """What /readyz reports; raises LLMUnavailable when replies cannot be written (a server is down)."""
+        return "ready"
+
     @abstractmethod
     def stream(self, request: ReplyRequest, params: GenerationParams) -> Generator[str, None, None]: ...

@@ -10,6 +10,8 @@ import httpx
 from chatbot.llm.base import GenerationParams, LLMBackend, LLMUnavailable, ReplyRequest
 from chatbot.llm.prompts import build_messages
 
+HEALTH_TIMEOUT = 2.0
+
 
 def delta_text(line: str) -> str | None:
     """The text in one SSE line: "" for lines without any, None at `data: [DONE]`."""
@@ -30,7 +32,8 @@ class OpenAIBackend(LLMBackend):
     name = "openai"
 
     def __init__(self, url: str, model: str, api_key: str, timeout: float) -> None:
-        self.endpoint = url.rstrip("/") + "/chat/completions"
+        self.url = url.rstrip("/")
+        self.endpoint = self.url + "/chat/completions"
         self.model = model
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.timeout = timeout
@@ -47,6 +50,14 @@ class OpenAIBackend(LLMBackend):
             "top_k": params.top_k if params.top_k > 0 else -1,
             "repetition_penalty": params.repetition_penalty,
         }
+
+    def health(self) -> str:
+        try:
+            response = httpx.get(self.url + "/models", headers=self.headers, timeout=HEALTH_TIMEOUT)
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise LLMUnavailable(f"{self.url}: {error}") from error
+        return f"server at {self.url}"
 
     def stream(self, request: ReplyRequest, params: GenerationParams) -> Generator[str, None, None]:
         try:

@@ -81,6 +81,12 @@ def get_backend() -> LLMBackend:
     raise ImproperlyConfigured(f"LLM_BACKEND must be 'transformers', 'openai' or 'template', not {choice!r}.")
 
 
+def model_health() -> str:
+    """The reply backend's readiness, for /readyz: raises when it cannot write replies."""
+    backend = get_backend()
+    return f"{backend.name}: {backend.health()}"
+
+
 def backend_warm() -> str:
     """Load the active reply model now, converting the packaged GGUF on first use, so that no visitor's
     first reply waits for it (the conversion alone takes longer than LLM_TIMEOUT); returns its name."""

@@ -192,6 +192,10 @@ class TransformersBackend(LLMBackend):
     def grounds(self, request: ReplyRequest) -> bool:
         return request.kind in (ReplyKind.RECOMMEND, ReplyKind.MORE) and bool(request.cards)
 
+    def health(self) -> str:
+        # In-process: the first connection loads it (turn_warm_later); until then the template replies.
+        return f"{self.model or 'packaged model'} " + ("loaded" if self._loaded else "loads on first use")
+
     def stream(self, request: ReplyRequest, params: GenerationParams) -> Generator[str, None, None]:
         model, tokenizer = self.loaded()
         inputs = tokenizer.apply_chat_template(
