@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup browser run test lint migrate clean
+.PHONY: setup browser run prod test lint migrate clean
 
 setup: $(STAMP) browser
 
@@ -34,6 +34,12 @@ run: migrate
 	$(PY) manage.py build_index
 	$(PY) manage.py prepare_model
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) marketplace.asgi:application
+
+# The production topology in the foreground (deploy/prod.sh, Procfile): WEB_WORKERS uvicorn processes on PORT,
+# a Celery worker, a Chroma server and llama.cpp's model server, on PostgreSQL and Redis. Ctrl-C stops it all.
+WEB_WORKERS ?= 2
+prod: $(STAMP)
+	exec env HOST=$(HOST) PORT=$(PORT) WEB_WORKERS=$(WEB_WORKERS) deploy/prod.sh
 
 test: lint
 	$(PY) -m pytest

@@ -73,3 +73,74 @@ def serve(env: dict) -> tuple[subprocess.Popen, str]:
         except OSError:
             time.sleep(0.5)
     return server, f"http://127.0.0.1:{port}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_ready(url: str, timeout: float) -> dict:
+    """Poll /readyz until it answers 200; its last answer (or {} when nothing answered)."""
+    import httpx
+
+    deadline, last = time.monotonic() + timeout, {}
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(f"{url}/readyz", timeout=5)
+            last = response.json()
+            if response.status_code == 200:
+                return last
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(1)
+    return last
+
+
+def prod_start(scratch: Path, *, web_workers: int = 2, redis_db: int = 12) -> tuple[subprocess.Popen, str, dict]:
+    """`make prod` on free ports with a fresh PostgreSQL database and Redis database, its files under
+    `scratch`; the process, its http:// address and its environment (drop the database with prod_drop_database)."""
+    database = f"concierge_bench_{os.getpid()}_{int(time.time())}"
+    port, chroma_port, llm_port = free_port(), free_port(), free_port()
+    env = {
+        **{key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "CHROMA_", "LLM_"))},
+        "PORT": str(port), "WEB_WORKERS": str(web_workers), "CHROMA_PORT": str(chroma_port), "LLM_PORT": str(llm_port),
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{database}",
+        "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
+        "CHROMA_SERVER_PATH": str(scratch / "chroma-server"), "VAR_DIR": str(scratch),
+        "PROMETHEUS_MULTIPROC_DIR": str(scratch / "prometheus"), "LLM_CACHE_DIR": str(REPO / "var" / "models"),
+        "CHAT_ALLOWED_ORIGINS": "*",
+    }  # fmt: skip
+    import redis
+
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+    log = open(scratch / "prod.log", "w")  # noqa: SIM115 - open as long as the process runs
+    process = subprocess.Popen(["make", "-s", "prod"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    env["CHROMA_URL"] = f"http://127.0.0.1:{chroma_port}"  # what prod.sh derives, for commands run beside it
+    return process, f"http://127.0.0.1:{port}", env
+
+
+def prod_stop(process: subprocess.Popen, timeout: float = 60) -> list[str]:
+    """SIGTERM to make prod, as Ctrl-C or an orchestrator would; what it started and left running."""
+    import psutil
+
+    started = psutil.Process(process.pid).children(recursive=True)
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    gone, alive = psutil.wait_procs(started, timeout=15)
+    survivors = [" ".join(proc.cmdline()[:4]) for proc in alive if proc.is_running()]
+    for proc in alive:
+        proc.kill()
+    return survivors
+
+
+def prod_drop_database(database_url: str) -> None:
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -3,7 +3,10 @@
 `sync_to_async` runs everything in one shared thread by default, so a slow turn (retrieval, the ORM)
 made every other connection's handshake and turn wait behind it. A Lane has its own threads and a
 bounded, visible queue: when it is full, the caller gets LaneFull at once and answers "busy" instead of
-queueing without limit. Each job closes database connections that are too old or broken, as a request would.
+queueing without limit. Each of a lane's threads keeps its database connection from job to job (a
+connection per job costs more than the query), so a lane holds at most `workers` connections; one that
+failed is closed. (DATABASE_CONN_MAX_AGE stays 0: under ASGI each request runs in a thread of its own,
+and persistent connections there would pile up until the database refuses clients.)
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import connections
 
 from marketplace import metrics
 
@@ -50,12 +53,13 @@ class Lane:
             metrics.LANE_PENDING.labels(self.name).set(self.pending)
 
 
-def _with_connections(function: Callable[..., R], *args, **kwargs) -> R:
-    close_old_connections()
+def _with_connections(function: Callable[..., R], *args) -> R:
     try:
-        return function(*args, **kwargs)
+        return function(*args)
     finally:
-        close_old_connections()
+        for connection in connections.all(initialized_only=True):
+            if connection.errors_occurred:  # a connection that failed is not trusted with the next job
+                connection.close()
 
 
 @functools.cache

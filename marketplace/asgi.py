@@ -17,6 +17,11 @@ if settings.SERVE_STATIC:
 from chatbot.routing import websocket_urlpatterns  # noqa: E402 - needs the app registry ready
 from marketplace.origins import WebsocketOriginValidator  # noqa: E402
 
+if settings.CHAT_WARM_ON_START:  # make prod: each web process loads its models before its first visitor
+    from chatbot.turns import turn_warm_later
+
+    turn_warm_later()
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

@@ -218,6 +218,7 @@ CHAT_MAX_CONNECTIONS = int(os.environ.get("CHAT_MAX_CONNECTIONS", "1000"))
 CHAT_INBOX_SIZE = int(os.environ.get("CHAT_INBOX_SIZE", "8"))
 CHAT_TURN_THREADS = int(os.environ.get("CHAT_TURN_THREADS", "4"))
 CHAT_TURN_QUEUE = int(os.environ.get("CHAT_TURN_QUEUE", "256"))
+CHAT_WARM_ON_START = env_bool("CHAT_WARM_ON_START", False)  # else on the first connection (tests never load)
 CHAT_CARDS_PER_TURN = int(os.environ.get("CHAT_CARDS_PER_TURN", "3"))
 # The dialogue policy, by dotted path; bench/dialogue.py compares it with "chatbot.dialogue.baseline.decide".
 CHAT_POLICY = os.environ.get("CHAT_POLICY", "chatbot.dialogue.policy.decide")

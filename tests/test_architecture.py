@@ -28,7 +28,13 @@ ALLOWED = {
     "chatbot": {"marketplace", "retrieval"},
     "training": {"marketplace", "retrieval", "chatbot"},
 }
-PROJECT_WIRING = {"marketplace.settings", "marketplace.urls", "marketplace.asgi", "marketplace.celery"}
+PROJECT_WIRING = {  # health: readiness of every part (database, channel layer, index, model)
+    "marketplace.settings",
+    "marketplace.urls",
+    "marketplace.asgi",
+    "marketplace.celery",
+    "marketplace.health",
+}
 EDGE = re.compile(r"\.(admin|admin_history|views|api|consumers|routing|tasks|urls|asgi)$|\.management\.commands\.")
 HEAVY = ("torch", "chromadb", "langchain_core", "transformers", "sentence_transformers")
 

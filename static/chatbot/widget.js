@@ -345,6 +345,7 @@
   var sessionId = stored("session");
   var outbox = [];          // frames sent while offline: sent once the session (and its history) is back
   var pending = [];         // one entry per frame sent: the server answers each with exactly one done or error
+  var BUSY_TRIES = 4;       // a frame answered "busy" is sent again this many times, backing off
   var turns = {};           // turn number -> its elements
   var questions = {};       // question id -> {options, chips}
   var cardsBySlug = {};     // slug -> card elements, to reflect thumbs
@@ -575,10 +576,20 @@
   }
   window.addEventListener("online", function () { if (everOpened && !ws) { attempts = 0; connect(); } });
 
-  function send(frame, onDone) {
-    pending.push(onDone || null);
+  function send(frame, onDone, tries) {
+    pending.push({ frame: frame, onDone: onDone || null, tries: tries || 0 });
     ws.send(JSON.stringify(frame));
     setBusy(true);
+  }
+  // "busy": the server had no room for this frame; send it again later, backing off, a few times.
+  function retryBusy(entry, after) {
+    pending.unshift(entry); // still waiting for its answer: the visitor cannot send over it
+    setTimeout(function () {
+      if (pending[0] !== entry) return;
+      pending.shift();
+      if (ws && ws.readyState === 1) send(entry.frame, entry.onDone, entry.tries + 1);
+      else setBusy(pending.length > 0);
+    }, after * 1000 * Math.pow(2, entry.tries) * (0.75 + Math.random() * 0.5));
   }
   function deliver(frame, onDone, label) {
     if (ws && ws.readyState === 1 && sessionId && !outbox.length) return send(frame, onDone);
@@ -630,9 +641,13 @@
         break;
       case "done":
       case "error":
-        var onDone = pending.shift();
+        var entry = pending.shift();
+        if (frame.type === "error" && frame.code === "busy" && entry && entry.tries < BUSY_TRIES) {
+          retryBusy(entry, Number(frame.retry_after) || 2);
+          break;
+        }
         if (frame.type === "error") notice(String(frame.message || T.error));
-        else if (onDone) onDone();
+        else if (entry && entry.onDone) entry.onDone();
         setBusy(pending.length > 0);
         break;
     }

@@ -1,7 +1,8 @@
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from retrieval.store import vector_store
 from retrieval.sync import index_rebuild, index_sync
 
 
@@ -10,8 +11,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--rebuild", action="store_true", help="Drop the index and embed everything again.")
+        parser.add_argument(
+            "--wait", type=float, default=0, help="Seconds to wait for a Chroma server that is starting (CHROMA_URL)."
+        )
 
-    def handle(self, *args, rebuild: bool, **options) -> None:
+    def handle(self, *args, rebuild: bool, wait: float, **options) -> None:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                vector_store()
+                break
+            except Exception as error:  # noqa: BLE001 - any failure to open is retried until the deadline
+                if time.monotonic() >= deadline:
+                    raise CommandError(f"cannot open the search index: {error}") from error
+                time.sleep(1)
         start = time.perf_counter()
         report = index_rebuild() if rebuild else index_sync()
         counts = ", ".join(f"{key} {value}" for key, value in report.as_dict().items())
