@@ -98,7 +98,9 @@ def wait_ready(url: str, timeout: float) -> dict:
     return last
 
 
-def prod_start(scratch: Path, *, web_workers: int = 2, redis_db: int = 12) -> tuple[subprocess.Popen, str, dict]:
+def prod_start(
+    scratch: Path, *, web_workers: int = 2, redis_db: int = 12, extra: dict | None = None
+) -> tuple[subprocess.Popen, str, dict]:
     """`make prod` on free ports with a fresh PostgreSQL database and Redis database, its files under
     `scratch`; the process, its http:// address and its environment (drop the database with prod_drop_database)."""
     database = f"concierge_bench_{os.getpid()}_{int(time.time())}"
@@ -110,7 +112,7 @@ def prod_start(scratch: Path, *, web_workers: int = 2, redis_db: int = 12) -> tu
         "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
         "CHROMA_SERVER_PATH": str(scratch / "chroma-server"), "VAR_DIR": str(scratch),
         "PROMETHEUS_MULTIPROC_DIR": str(scratch / "prometheus"), "LLM_CACHE_DIR": str(REPO / "var" / "models"),
-        "CHAT_ALLOWED_ORIGINS": "*",
+        "CHAT_ALLOWED_ORIGINS": "*", **(extra or {}),
     }  # fmt: skip
     import redis
 

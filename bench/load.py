@@ -157,11 +157,11 @@ async def burst(url: str, count: int, tally: Tally) -> None:
     await asyncio.gather(*(socket.close() for socket in sockets))
 
 
-def embedded_start(scratch: Path) -> tuple[subprocess.Popen, str]:
+def embedded_start(scratch: Path, extra: dict) -> tuple[subprocess.Popen, str]:
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "CHROMA_", "LLM_"))},
         "VAR_DIR": str(scratch), "LLM_CACHE_DIR": str(REPO / "var" / "models"), "CHAT_ALLOWED_ORIGINS": "*",
-        "DATABASE_URL": f"sqlite:///{scratch}/db.sqlite3", "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"sqlite:///{scratch}/db.sqlite3", "LOG_LEVEL": "WARNING", **extra,
     }  # fmt: skip
     for command in (["migrate", "--noinput"], ["load_demo_catalog", "--if-empty"], ["build_index"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=REPO, env=env, check=True, capture_output=True)
@@ -176,10 +176,11 @@ def embedded_start(scratch: Path) -> tuple[subprocess.Popen, str]:
 def run_mode(mode: str, args: argparse.Namespace) -> None:
     scratch = Path(tempfile.mkdtemp(prefix=f"concierge-load-{mode}-"))
     env: dict = {}
+    extra = dict(setting.split("=", 1) for setting in args.set)
     if mode == "prod":
-        server, url, env = prod_start(scratch, web_workers=args.web_workers)
+        server, url, env = prod_start(scratch, web_workers=args.web_workers, extra=extra)
     else:
-        server, url = embedded_start(scratch)
+        server, url = embedded_start(scratch, extra)
     try:
         ready = wait_ready(url, timeout=600)
         if ready.get("status") != "ready" and mode == "prod":
@@ -229,6 +230,7 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=100, help="visitors sending one message at the same instant")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--modes", default="embedded,prod")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a setting for the servers")
     args = parser.parse_args()
     for mode in args.modes.split(","):
         run_mode(mode, args)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from retrieval.batcher import QueryBatcher
+
 QUERY_CACHE_SIZE = 4096  # ~6 MB of 384-dimension vectors
 
 if TYPE_CHECKING:
@@ -22,6 +24,10 @@ if TYPE_CHECKING:
 def _embeddings(model: str, batch_size: int) -> HuggingFaceEmbeddings:
     from langchain_huggingface import HuggingFaceEmbeddings
 
+    if settings.EMBEDDING_THREADS:
+        import torch
+
+        torch.set_num_threads(settings.EMBEDDING_THREADS)  # process-wide: a web process sets 1 (make prod)
     return HuggingFaceEmbeddings(
         model_name=model,
         model_kwargs={"device": "cpu"},
@@ -34,14 +40,19 @@ def embeddings() -> HuggingFaceEmbeddings:
     return _embeddings(settings.EMBEDDING_MODEL, settings.EMBEDDING_BATCH_SIZE)
 
 
+@lru_cache(maxsize=2)
+def _batcher(model: str) -> QueryBatcher:
+    return QueryBatcher(embeddings().embed_documents, max_batch=settings.EMBEDDING_QUERY_BATCH)
+
+
 @lru_cache(maxsize=QUERY_CACHE_SIZE)
 def _query_vector(model: str, text: str) -> tuple[float, ...]:
-    return tuple(embeddings().embed_query(text))
+    return tuple(_batcher(model).embed(text))
 
 
 def query_vector(text: str) -> list[float]:
-    """The embedding of a search query, cached: visitors ask the same needs, and the policy searches one
-    need several times in a conversation (more, refinements); an embedding costs ~10 ms of CPU."""
+    """The embedding of a search query, cached (visitors ask the same needs, and the policy searches one
+    need several times in a conversation) and batched with the queries of concurrent turns."""
     return list(_query_vector(settings.EMBEDDING_MODEL, text))
 
 
