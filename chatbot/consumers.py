@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections import Counter
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -22,6 +23,7 @@ from chatbot.inbox import Inbox, Refusal
 from chatbot.lanes import LaneFull, turn_lane
 from chatbot.models import Conversation
 from chatbot.protocol import (
+    MAX_FRAME_BYTES,
     ErrorCode,
     ProtocolError,
     busy_frame,
@@ -30,21 +32,25 @@ from chatbot.protocol import (
     parse_client_frame,
     session_frame,
 )
-from chatbot.ratelimit import SlidingWindowLimiter
 from chatbot.selectors import conversation_find, conversation_history
 from chatbot.services import conversation_start
 from marketplace import metrics
+from marketplace.ratelimit import SlidingWindowLimiter
 from retrieval.language import LANGUAGES
 
 logger = logging.getLogger(__name__)
 TRY_AGAIN_LATER = 1013  # the websocket close code for "the server is overloaded"
 RATE_LIMITED = "Too many messages; wait a few seconds."
+POLICY_VIOLATION = 1008
+HISTORY_MESSAGES = 200  # a resumed conversation redraws its latest messages, however long it ran
 _open_connections = 0  # this process's, checked against CHAT_MAX_CONNECTIONS
+_open_by_address: Counter[str] = Counter()  # this process's per client address, against CHAT_MAX_CONNECTIONS_PER_IP
 
 
 def _resume(session_id: str) -> tuple[Conversation | None, list[dict]]:
     conversation = conversation_find(session_id=session_id)
-    return conversation, conversation_history(conversation=conversation) if conversation else []
+    history = conversation_history(conversation=conversation, last=HISTORY_MESSAGES) if conversation else []
+    return conversation, history
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -57,12 +63,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         global _open_connections
         await self.accept()
+        self.address = (self.scope.get("client") or ("", 0))[0]
         if _open_connections >= settings.CHAT_MAX_CONNECTIONS:
             metrics.REFUSED_HANDSHAKES.inc()
             await self.send_frame(busy_frame())
             await self.close(code=TRY_AGAIN_LATER)
             return
+        if _open_by_address[self.address] >= settings.CHAT_MAX_CONNECTIONS_PER_IP:
+            metrics.REFUSED_HANDSHAKES.inc()
+            await self.send_frame(error_frame(ErrorCode.TOO_MANY_CONNECTIONS, "Too many chats from this address."))
+            await self.close(code=POLICY_VIOLATION)
+            return
         _open_connections += 1
+        _open_by_address[self.address] += 1
         self.counted = True
         metrics.OPEN_CONNECTIONS.inc()
         query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
@@ -94,13 +107,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.counted:
             self.counted = False
             _open_connections -= 1
+            _open_by_address[self.address] -= 1
+            if not _open_by_address[self.address]:
+                del _open_by_address[self.address]
             metrics.OPEN_CONNECTIONS.dec()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         frame = text_data if text_data is not None else bytes_data
         if frame is None or not self.counted:
             return
-        if not self.limiter.allow() or not self.inbox.put(frame):
+        if len(frame) > MAX_FRAME_BYTES:  # refused on arrival: an oversized frame is never held
+            self.inbox.refuse(ErrorCode.BAD_FRAME, f"Frames must be JSON text under {MAX_FRAME_BYTES} bytes.")
+        elif not self.limiter.allow() or not self.inbox.put(frame):
             metrics.INBOX_REFUSED.inc()
             self.inbox.refuse(ErrorCode.RATE_LIMITED, RATE_LIMITED)
 
@@ -142,3 +160,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.closed:
             return
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+
+
+class NoSuchEndpoint(AsyncWebsocketConsumer):
+    """Any websocket path but the chat's: the handshake is refused."""
+
+    async def connect(self) -> None:
+        await self.close()

@@ -7,6 +7,7 @@ server frames are built by the functions below. The README's protocol section do
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from retrieval.query import MAX_QUERY_CHARS
 PROTOCOL_VERSION = 1
 MAX_TEXT_CHARS = MAX_QUERY_CHARS  # a message is a need: what a search takes
 MAX_FRAME_BYTES = 8192
+SLUG = re.compile(r"^[\w-]{1,255}$")  # as the catalogue stores them (unicode letters allowed)
 
 
 class ErrorCode:
@@ -25,6 +27,7 @@ class ErrorCode:
     EMPTY_TEXT = "empty_text"
     TEXT_TOO_LONG = "text_too_long"
     RATE_LIMITED = "rate_limited"
+    TOO_MANY_CONNECTIONS = "too_many_connections"  # CHAT_MAX_CONNECTIONS_PER_IP; the connection is closed (1008)
     BUSY = "busy"  # the service is full: retry after `retry_after` seconds (the widget does, with backoff)
     SERVER_ERROR = "server_error"
 
@@ -46,7 +49,17 @@ def _text(frame: dict, key: str) -> str:
     value = frame.get(key)
     if not isinstance(value, str):
         raise ProtocolError(ErrorCode.BAD_FRAME, f"'{key}' must be a string")
+    if "\x00" in value or not _encodable(value):  # neither can be stored (PostgreSQL, UTF-8)
+        raise ProtocolError(ErrorCode.BAD_FRAME, f"'{key}' holds a NUL or a lone surrogate, which text cannot")
     return value
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _feedback(frame: dict):
@@ -54,7 +67,10 @@ def _feedback(frame: dict):
     if "slug" in frame:
         if value not in ("up", "down"):
             raise ProtocolError(ErrorCode.BAD_FRAME, "card feedback 'value' must be 'up' or 'down'")
-        return CardFeedback(slug=_text(frame, "slug"), value=value)
+        slug = _text(frame, "slug")
+        if not SLUG.match(slug):
+            raise ProtocolError(ErrorCode.BAD_FRAME, "'slug' must be an add-on's slug")
+        return CardFeedback(slug=slug, value=value)
     if value == "satisfied":
         return Satisfied()
     if value == "unsatisfied":
@@ -94,7 +110,7 @@ def parse_client_frame(raw: str | bytes | None):
         raise ProtocolError(ErrorCode.BAD_FRAME, f"Frames must be JSON text under {MAX_FRAME_BYTES} bytes.")
     try:
         frame = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # bad syntax or bytes, huge integers, nesting thousands deep
         raise ProtocolError(ErrorCode.BAD_JSON, "The frame is not valid JSON.") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         raise ProtocolError(ErrorCode.BAD_FRAME, "A frame is a JSON object with a string 'type'.")

@@ -18,10 +18,13 @@ def conversation_find(*, session_id: str) -> Conversation | None:
     return Conversation.objects.filter(session_id=known).first()
 
 
-def conversation_history(*, conversation: Conversation) -> list[dict]:
-    """What the widget needs to redraw a conversation after a reload, oldest first."""
+def conversation_history(*, conversation: Conversation, last: int | None = None) -> list[dict]:
+    """What the widget needs to redraw a conversation after a reload, oldest first (the `last` messages)."""
+    messages = conversation.messages.all()
+    if last is not None:
+        messages = messages.order_by("-created_at", "-pk")[:last][::-1]
     history = []
-    for message in conversation.messages.all():
+    for message in messages:
         item = {"turn": message.turn, "role": message.role, "kind": message.kind, "text": message.text}
         if message.cards:
             item["cards"] = message.cards

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.utils.module_loading import import_string
 
 from chatbot import protocol
@@ -72,13 +72,6 @@ def _decide(conversation: Conversation, event: Event) -> tuple[ConversationState
         cards_per_turn=settings.CHAT_CARDS_PER_TURN,
         llm_rewrite=query_rewriter(),
     )
-    message_record(
-        conversation=conversation,
-        turn=state.turn,
-        role=StoredMessage.Role.VISITOR,
-        kind=VISITOR_KINDS[type(event)],
-        **_visitor_record(event),
-    )
     cards = cards_for(
         slugs=[candidate.slug for candidate in decision.cards], query=decision.query, language=reply_language(state)
     )
@@ -117,6 +110,7 @@ def _outcome(state: ConversationState) -> str:
 
 def _finish(
     conversation: Conversation,
+    event: Event,
     state: ConversationState,
     decision: Decision,
     cards: list[dict],
@@ -124,19 +118,28 @@ def _finish(
     generation: dict,
     timings: dict,
 ) -> None:
+    """Store the turn, all of it or nothing: a turn that fails before this leaves the conversation as it was."""
     question = decision.question.payload() if decision.question else None
-    message_record(
-        conversation=conversation,
-        turn=state.turn,
-        role=StoredMessage.Role.ASSISTANT,
-        kind=StoredMessage.Kind.REPLY,
-        text=text,
-        cards=cards,
-        question=question,
-        generation=generation,
-        **timings,
-    )
-    conversation_save_state(conversation=conversation, state=state.to_dict(), outcome=_outcome(state))
+    with transaction.atomic():
+        message_record(
+            conversation=conversation,
+            turn=state.turn,
+            role=StoredMessage.Role.VISITOR,
+            kind=VISITOR_KINDS[type(event)],
+            **_visitor_record(event),
+        )
+        message_record(
+            conversation=conversation,
+            turn=state.turn,
+            role=StoredMessage.Role.ASSISTANT,
+            kind=StoredMessage.Kind.REPLY,
+            text=text,
+            cards=cards,
+            question=question,
+            generation=generation,
+            **timings,
+        )
+        conversation_save_state(conversation=conversation, state=state.to_dict(), outcome=_outcome(state))
     if decision.action == Action.CLOSE:
         conversation_export_later(conversation_id=conversation.pk)
 
@@ -196,7 +199,9 @@ async def turn_handle(*, conversation: Conversation, event: Event | protocol.Tun
     if decision.question is not None:
         await send(protocol.question_frame(turn, decision.question.payload()))
     timings["total_ms"] = int((time.perf_counter() - started) * 1000)
-    await turn_lane().run(_finish, conversation, state, decision, cards, text, generation, timings, admitted=True)
+    await turn_lane().run(
+        _finish, conversation, event, state, decision, cards, text, generation, timings, admitted=True
+    )
     await send(protocol.done_frame(turn))  # last: once a client sees `done`, the turn is stored
 
 

@@ -15,3 +15,9 @@ class HistoryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+    def has_start_permission(self, request: HttpRequest) -> bool:
+        """Whether the user may have a service write a new row (start a run): the model's add permission,
+        which the add form itself never uses."""
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}")

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import split_domain_port, validate_host
 
 CORS_PATH_PREFIX = "/api/"
 CORS_METHODS = "GET, OPTIONS"
@@ -61,8 +62,22 @@ def _host_normalize(host: str, *, scheme: str) -> str:
     return urlsplit(normalized).netloc if normalized else ""
 
 
+def host_allowed(host: str) -> bool:
+    """Whether a Host header names this server (ALLOWED_HOSTS), as Django checks for HTTP requests.
+
+    Websockets skip Django's request handling, so without this a page on a rebinding DNS name could pass
+    the origin check with `Host: evil.example` and `Origin: http://evil.example`. No Host header at all
+    is no browser (ASGI test clients, probes): allowed.
+    """
+    if not host:
+        return True
+    domain, _port = split_domain_port(host)
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
 class WebsocketOriginValidator:
-    """ASGI middleware: close a websocket handshake from a page whose origin is not allowed (HTTP 403)."""
+    """ASGI middleware: close a websocket handshake for another host or from a page whose origin is not
+    allowed (HTTP 403)."""
 
     def __init__(self, application) -> None:
         self.application = application
@@ -72,7 +87,7 @@ class WebsocketOriginValidator:
             headers = dict(scope.get("headers", []))
             origin = headers.get(b"origin", b"").decode("latin-1")
             host = headers.get(b"host", b"").decode("latin-1")
-            if not origin_allowed(origin, host=host):
+            if not host_allowed(host) or not origin_allowed(origin, host=host):
                 await receive()  # websocket.connect
                 await send({"type": "websocket.close", "code": 4003})
                 return

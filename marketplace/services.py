@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -75,7 +76,7 @@ def _addon_values(record: AddonRecord) -> dict:
         "url": clean_url(record.url) or addon_page_url(slug),
         "tags": sorted({html_to_text(tag) for tag in record.tags if tag}),
         "average_daily_users": record.average_daily_users,
-        "rating": record.rating,
+        "rating": record.rating if record.rating is None or math.isfinite(record.rating) else None,  # NaN: unknown
         "rating_count": record.rating_count,
         "version": html_to_text(record.version)[:64],
         "license": html_to_text(record.license)[:255],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -27,10 +28,21 @@ def env_list(name: str, default: str = "") -> list[str]:
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
+# `make run` is a development server (DEBUG, a fixed key); production (DJANGO_DEBUG=0, as make prod runs)
+# refuses to start with the development key, and takes HTTPS hardening from the environment.
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-set-DJANGO_SECRET_KEY"
 DEBUG = env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-set-DJANGO_SECRET_KEY-in-production")
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured("DJANGO_DEBUG=0 needs DJANGO_SECRET_KEY: the development key is public.")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):  # the proxy terminates HTTPS and says so in this header
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "daphne",
@@ -41,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "marketplace",
     "scraper",
     "retrieval",
@@ -57,6 +70,24 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it answers a locked-out login
+]
+
+# Admin logins: after AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
+# locked out for AXES_COOLOFF_MINUTES (django-axes); passwords set in admin must pass Django's validators.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in [
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    ]
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -144,6 +175,8 @@ def _packaged_embedding_model() -> str:
 
 EMBEDDING_MODEL = os.environ.get("EMBEDDING_MODEL") or _packaged_embedding_model()
 EMBEDDING_BATCH_SIZE = int(os.environ.get("EMBEDDING_BATCH_SIZE", "64"))
+EMBEDDING_QUERY_BATCH = int(os.environ.get("EMBEDDING_QUERY_BATCH", "16"))  # concurrent queries per forward pass
+EMBEDDING_THREADS = int(os.environ.get("EMBEDDING_THREADS", "0"))  # torch threads; 0: torch's default
 CHROMA_URL = os.environ.get("CHROMA_URL", "")
 CHROMA_PATH = Path(os.environ.get("CHROMA_PATH", VAR_DIR / "chroma"))
 CHROMA_COLLECTION = os.environ.get("CHROMA_COLLECTION", "addons")
@@ -211,10 +244,13 @@ LLM_SERVING_VERSION = os.environ.get("LLM_SERVING_VERSION", "training.selectors.
 
 # Chat.
 CHAT_RATE_LIMIT = int(os.environ.get("CHAT_RATE_LIMIT", "20"))  # frames per window per connection
+API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "60"))  # /api/recommend requests per window per address
+API_RATE_WINDOW = float(os.environ.get("API_RATE_WINDOW", "60"))  # seconds (per web process)
 CHAT_RATE_WINDOW = float(os.environ.get("CHAT_RATE_WINDOW", "10"))  # seconds
 # Capacity per web process: open websockets (more are told "busy" and closed with 1013), frames waiting per
 # connection, and the turn lane's threads and queue (chatbot.lanes) for retrieval and database work.
 CHAT_MAX_CONNECTIONS = int(os.environ.get("CHAT_MAX_CONNECTIONS", "1000"))
+CHAT_MAX_CONNECTIONS_PER_IP = int(os.environ.get("CHAT_MAX_CONNECTIONS_PER_IP", "50"))  # one office behind one NAT
 CHAT_INBOX_SIZE = int(os.environ.get("CHAT_INBOX_SIZE", "8"))
 CHAT_TURN_THREADS = int(os.environ.get("CHAT_TURN_THREADS", "4"))
 CHAT_TURN_QUEUE = int(os.environ.get("CHAT_TURN_QUEUE", "256"))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from marketplace.models import Category
+from marketplace.ratelimit import ClientLimiter
 from retrieval.cards import addon_card
 from retrieval.query import MAX_QUERY_CHARS, Filters
 from retrieval.recommend import recommend
@@ -63,8 +66,19 @@ def _parse(request: HttpRequest) -> tuple[str, int, Filters, list[str]]:
     return query, _number(request, "k", int, 1, MAX_K, 5), filters, exclude
 
 
+@functools.lru_cache(maxsize=2)
+def _limiter(limit: int, window: float) -> ClientLimiter:
+    return ClientLimiter(limit=limit, window=window)
+
+
 @require_GET
 def recommend_view(request: HttpRequest) -> JsonResponse:
+    if not _limiter(settings.API_RATE_LIMIT, settings.API_RATE_WINDOW).allow(request.META.get("REMOTE_ADDR", "")):
+        response = JsonResponse(
+            {"error": {"code": "rate_limited", "message": "Too many requests; slow down."}}, status=429
+        )
+        response["Retry-After"] = str(int(settings.API_RATE_WINDOW))
+        return response
     try:
         query, k, filters, exclude = _parse(request)
     except BadParameter as exc:

@@ -11,6 +11,7 @@ change time moves), so every process sees the same catalogue without a shared ca
 from __future__ import annotations
 
 import difflib
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from retrieval.text import STOP_WORDS, TOKEN, fold, stem, tokens, words
 NAME_WEIGHT = 3
 TAG_WEIGHT = 2
 TYPO_CUTOFF = 0.8
+MAX_CORRECTED = 4  # unknown words looked up per query
+MAX_REMEMBERED_CORRECTIONS = 20_000
 ORIGINAL_TERM_WEIGHT = 2
 EXPANSION_TERMS = 10
 ENGLISH_OR_UNKNOWN = frozenset({"en", ""})
@@ -58,6 +61,7 @@ class LexicalIndex:
         for word in sorted(self.spellings):
             self._by_length.setdefault(len(word), []).append(word)
         self.bm25 = BM25(documents)
+        self._corrections: dict[str, str] = {}
 
     @staticmethod
     def _document_tokens(row: dict) -> list[str]:
@@ -73,27 +77,49 @@ class LexicalIndex:
 
     def correct(self, word: str) -> str:
         """The closest catalogue word for an unknown one ("spotfy" -> "spotify"); itself if none or if real."""
-        if (
+        return word if self._known(word) else self._closest(word)
+
+    def _known(self, word: str) -> bool:
+        return (
             len(word) < 4
             or word.isdigit()
             or word in self.spellings
             or word in self.known
             or stem(word) in self.vocabulary
-        ):
-            return word
+        )
+
+    def _closest(self, word: str) -> str:
+        """difflib over the catalogue's words of about that length: ~5-50 ms, so remembered per word."""
+        if (found := self._corrections.get(word)) is not None:
+            return found
         candidates = [w for size in range(len(word) - 2, len(word) + 3) for w in self._by_length.get(size, [])]
         match = difflib.get_close_matches(word, candidates, n=1, cutoff=TYPO_CUTOFF)
-        return match[0] if match else word
+        if len(self._corrections) >= MAX_REMEMBERED_CORRECTIONS:
+            self._corrections.clear()
+        self._corrections[word] = found = match[0] if match else word
+        return found
 
     def corrected(self, query: str) -> str:
         """The query with misspelt words replaced, for every ranker (dense models trip on typos too).
 
         Only English is corrected: the catalogue's words are English, so in another language ("am Abend")
-        the closest catalogue word ("agent") is a different word, not the one meant.
+        the closest catalogue word ("agent") is a different word, not the one meant. At most MAX_CORRECTED
+        unknown words per query are looked up: a need has a few typos; a paste of gibberish is not a need,
+        and looking up each of its words once cost seconds of CPU.
         """
         if detect_language(query) not in ENGLISH_OR_UNKNOWN:
             return fold(query)
-        return TOKEN.sub(lambda found: self.correct(found.group()), fold(query))
+        unknown = 0
+
+        def fix(found: re.Match[str]) -> str:
+            nonlocal unknown
+            word = found.group()
+            if self._known(word):
+                return word
+            unknown += 1
+            return self._closest(word) if unknown <= MAX_CORRECTED else word
+
+        return TOKEN.sub(fix, fold(query))
 
     def query_terms(self, query: str) -> list[str]:
         return [stem(word) for word in words(query)]

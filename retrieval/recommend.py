@@ -112,7 +112,11 @@ def recommend(
     filters = filters or Filters()
     excluded = frozenset(exclude)
     query = lexical_index().corrected(without_ruled_out(query))
-    dense = dense_candidates(query, filters=filters, exclude=excluded)
+    try:
+        dense = dense_candidates(query, filters=filters, exclude=excluded)
+    except Exception:  # noqa: BLE001 - a broken index must not take the chat down: keywords still find add-ons
+        logger.exception("the search index failed; keyword search only until `manage.py build_index --rebuild`")
+        dense = []
     feedback = dense[:FEEDBACK_DOCS]
     lexical = [hit.slug for hit in lexical_candidates(query, filters=filters, exclude=excluded, feedback=feedback)]
     fused = fuse([(lexical, LEXICAL_WEIGHT), (dense, DENSE_WEIGHT)])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -115,6 +116,18 @@ def vector_store() -> Chroma:
         return store
 
 
+def _discard(key: _Key, folder: Path) -> None:
+    with _opening:
+        opened = _opened.pop(key, None)
+        if opened is not None:
+            _close(opened[0])
+    for entry in folder.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        elif entry.name != WRITE_LOCK_FILE:
+            entry.unlink()
+
+
 def vector_store_reopen() -> Chroma:
     """Open the index afresh: after a search failed on a client another process's write made stale."""
     with _opening:
@@ -125,16 +138,25 @@ def vector_store_reopen() -> Chroma:
 
 
 @contextmanager
-def index_writing() -> Iterator[Chroma]:
-    """The store, for writing: one writer at a time across processes; readers reopen when it is done."""
+def index_writing(*, fresh: bool = False) -> Iterator[Chroma]:
+    """The store, for writing: one writer at a time across processes; readers reopen when it is done.
+
+    `fresh`: start from an empty collection. An embedded index's files are deleted first, so that even a
+    corrupt index (which cannot be opened to be reset) is rebuilt.
+    """
     url, path, _ = key = _location()
     if url:
-        yield vector_store()
+        store = vector_store()
+        if fresh:
+            store.reset_collection()
+        yield store
         return
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / WRITE_LOCK_FILE, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if fresh:
+            _discard(key, folder)
         store = vector_store()
         try:
             yield store

@@ -114,8 +114,7 @@ def _sync(store: Chroma, wanted: list[str] | None) -> SyncReport:
 
 def index_rebuild() -> SyncReport:
     """Drop the collection and embed the whole active catalogue again."""
-    with _syncing, index_writing() as store:
-        store.reset_collection()
+    with _syncing, index_writing(fresh=True) as store:
         return _sync(store, None)
 
 

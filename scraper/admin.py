@@ -35,7 +35,7 @@ class ScrapeRunAdmin(HistoryAdmin):
     actions = ["rerun"]
     change_list_template = "admin/scraper/scraperun/change_list.html"
 
-    @admin.action(description="Run the selected runs again with the same settings")
+    @admin.action(description="Run the selected runs again with the same settings", permissions=["start"])
     def rerun(self, request: HttpRequest, queryset) -> None:
         for run in queryset:
             scrape_run_enqueue(kind=run.kind, params=run.params, trigger=ScrapeRun.Trigger.ADMIN)
@@ -46,7 +46,7 @@ class ScrapeRunAdmin(HistoryAdmin):
         return [path("rescrape/", rescrape, name="scraper_scraperun_rescrape"), *super().get_urls()]
 
     def rescrape_view(self, request: HttpRequest) -> HttpResponseRedirect:
-        if not self.has_view_permission(request):
+        if not self.has_start_permission(request):
             messages.error(request, "You may not start scrapes.")
         else:
             run = scrape_run_enqueue(

@@ -35,6 +35,12 @@ def isolated_index(settings, tmp_path):
     settings.CHROMA_URL = ""
 
 
+@pytest.fixture(autouse=True)
+def unthrottled_api(settings):
+    """The suite calls /api/recommend far more often than a visitor may; test_api.py tests the limit itself."""
+    settings.API_RATE_LIMIT = 1_000_000
+
+
 @pytest.fixture
 def sent(settings, monkeypatch):
     """With a broker configured: the jobs that would go to a Celery worker, as (task name, args)."""

@@ -80,3 +80,12 @@ def test_quality_bench_prints_the_three_systems_side_by_side_and_the_margin(tmp_
     assert rows[baseline][2] == max(rows["BM25 only"][2], rows["dense only"][2])
     assert mean == pytest.approx(rows["hybrid (shipped)"][2] - rows[baseline][2], abs=0.002)
     assert low <= mean <= high
+
+
+@pytest.mark.slow
+def test_fuzz_bench_gets_every_generated_frame_answered_without_a_server_error():
+    result = run_bench("fuzz.py", "--frames", "400", "--visitors", "4", timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "400 frames from 4 visitors" in result.stdout and ": 400 answered" in result.stdout, result.stdout
+    assert "server_error 0, tracebacks in the server log 0" in result.stdout
+    assert "usable afterwards 4" in result.stdout and "dropped" not in result.stdout

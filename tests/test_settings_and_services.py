@@ -99,3 +99,28 @@ def test_catalogue_suite_on_postgresql():
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and " failed" not in result.stdout
+
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "a-production-key-of-more-than-fifty-characters-with-variety-8Hq2!x",
+    "DJANGO_SECURE_SSL_REDIRECT": "1",
+    "DJANGO_SECURE_HSTS_SECONDS": "31536000",
+    "DJANGO_SECURE_COOKIES": "1",
+}
+
+
+def test_production_refuses_the_development_key():
+    result = run_python("import django; django.setup()", **{**PRODUCTION, "DJANGO_SECRET_KEY": ""})
+    assert result.returncode != 0 and "DJANGO_DEBUG=0 needs DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_check_deploy_is_clean_with_the_production_settings():
+    result = run_python(
+        "import sys; from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])",
+        **PRODUCTION,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout

@@ -31,20 +31,20 @@ def decide(
     turn = Turn(state, search, cards_per_turn)
     match event:
         case Message(text=text):
-            state.needs.append(text)
+            state.remember_need(text)
             state.query = " ".join(state.needs)
             state.open_question = ""
             decision = turn.recommend()
         case Unsatisfied() | CardFeedback(value="down"):
             if isinstance(event, CardFeedback):
-                state.feedback[event.slug] = event.value
+                state.vote(event.slug, event.value)
             state.unsatisfied, state.satisfied = True, False
             question = Question(f"q{len(state.questions) + 1}", "open", OPEN_QUESTION)
             state.questions.append(question)
             state.open_question = question.id
             decision = Decision(Action.ASK, ReplyKind.QUESTION, state.query, question=question)
         case CardFeedback(slug=slug, value=value):
-            state.feedback[slug] = value
+            state.vote(slug, value)
             decision = noop()
         case More():
             decision = turn.more()

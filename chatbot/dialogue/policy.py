@@ -144,7 +144,7 @@ class Turn:
 
     def message(self, text: str, llm_rewrite: LLMRewrite | None) -> Decision:
         state = self.state
-        state.needs.append(text)
+        state.remember_need(text)
         state.language = detect_language(text) or state.language
         reading = read(text)
         if reading.more:
@@ -215,7 +215,7 @@ class Turn:
         )
 
     def feedback(self, slug: str, value: str) -> Decision:
-        self.state.feedback[slug] = value
+        self.state.vote(slug, value)
         if value != "down":
             return noop()
         self.state.more = [candidate for candidate in self.state.more if candidate.slug != slug]

@@ -6,6 +6,7 @@ so a reconnect resumes exactly where the visitor left off.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields, replace
 
@@ -91,6 +92,13 @@ class Step:
     question: str = ""
 
 
+# What a conversation remembers is bounded, however long it runs: its latest needs, steps and votes (older
+# cards may then be shown again).
+MAX_NEEDS = 20
+MAX_STEPS = 100
+MAX_VOTES = 200
+
+
 @dataclass
 class ConversationState:
     needs: list[str] = field(default_factory=list)  # the visitor's messages, in order
@@ -161,6 +169,17 @@ class ConversationState:
 
     def record(self, event: str, action: str, cards: Iterable[Candidate] = (), question: str = "") -> None:
         self.steps.append(Step(self.turn, event, action, self.query, tuple(card.slug for card in cards), question))
+        del self.steps[:-MAX_STEPS]
+
+    def vote(self, slug: str, value: str) -> None:
+        self.feedback.pop(slug, None)  # the latest vote is the newest entry
+        self.feedback[slug] = value
+        while len(self.feedback) > MAX_VOTES:
+            del self.feedback[next(iter(self.feedback))]
+
+    def remember_need(self, text: str) -> None:
+        self.needs.append(text)
+        del self.needs[:-MAX_NEEDS]
 
     def clear(self) -> None:
         fresh = ConversationState()
@@ -172,7 +191,9 @@ class ConversationState:
 
     @classmethod
     def from_dict(cls, data: dict) -> ConversationState:
-        """Rebuild from `to_dict()` output; keys missing from older rows take their defaults."""
+        """Rebuild from `to_dict()` output; keys missing from older rows take their defaults. The state is a
+        copy: a turn that fails half-way leaves `data` (the stored conversation) as it was."""
+        data = copy.deepcopy(data)
         state = cls(
             **{key: value for key, value in data.items() if key not in {"constraints", "steps", "questions", "more"}}
         )

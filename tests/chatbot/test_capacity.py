@@ -140,3 +140,26 @@ async def test_a_lane_refuses_beyond_its_capacity_but_never_admitted_work():
     release.set()
     assert await asyncio.gather(*running) == [True, True] and await admitted == "admitted"
     assert lane.pending == 0
+
+
+async def test_one_address_may_hold_only_so_many_connections(demo_catalog, settings):
+    settings.CHAT_MAX_CONNECTIONS_PER_IP = 2
+
+    def from_address(address: str) -> WebsocketCommunicator:
+        communicator = WebsocketCommunicator(application, "/ws/chat/")
+        communicator.scope["client"] = (address, 50000)
+        return communicator
+
+    held = [from_address("203.0.113.7") for _ in range(2)]
+    for communicator in held:
+        assert (await communicator.connect())[0]
+        await communicator.receive_json_from(timeout=10)
+    third = from_address("203.0.113.7")
+    await third.connect()
+    assert (await third.receive_json_from(timeout=5))["code"] == "too_many_connections"
+    assert (await third.receive_output(timeout=5))["code"] == consumers.POLICY_VIOLATION
+    other = from_address("198.51.100.1")  # another visitor is not affected
+    assert (await other.connect())[0]
+    assert (await other.receive_json_from(timeout=10))["type"] == "session"
+    for communicator in [*held, other]:
+        await communicator.disconnect()

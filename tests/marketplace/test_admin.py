@@ -103,3 +103,43 @@ def test_a_scrape_run_is_shown_read_only_and_a_posted_edit_changes_nothing(admin
     assert admin_client.post(url, {"status": "succeeded", "failure": ""}).status_code == 403
     run.refresh_from_db()
     assert (run.status, run.failure) == ("failed", "timed out")
+
+
+def test_a_staff_user_who_may_only_view_scrape_runs_cannot_start_one(client, sent, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import Permission, User
+
+    viewer = User.objects.create_user("viewer", password="x", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_scraperun"))
+    old = ScrapeRun.objects.create(kind=ScrapeRun.Kind.SCRAPE, params={"pages": 1})
+    client.force_login(viewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = client.post(reverse("admin:scraper_scraperun_rescrape"), follow=True)
+        client.post(reverse("admin:scraper_scraperun_changelist"), {"action": "rerun", "_selected_action": [old.pk]})
+    assert "You may not start scrapes." in refused.content.decode()
+    assert ScrapeRun.objects.count() == 1 and sent == []
+    viewer.user_permissions.add(Permission.objects.get(codename="add_scraperun"))
+    viewer = User.objects.get(pk=viewer.pk)  # permissions are cached per user object
+    client.force_login(viewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:scraper_scraperun_rescrape"))
+    assert ScrapeRun.objects.count() == 2 and len(sent) == 1
+
+
+def test_wrong_admin_passwords_lock_the_login_out_even_for_the_right_one(client, settings):
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser("boss", password="a-long-and-right-passphrase")
+    login = reverse("admin:login")
+    limit = settings.AXES_FAILURE_LIMIT
+    codes = [client.post(login, {"username": "boss", "password": "guess"}).status_code for _ in range(limit)]
+    assert codes == [200] * (limit - 1) + [429]  # the form with its error, until the limit locks the pair out
+    locked = client.post(login, {"username": "boss", "password": "a-long-and-right-passphrase"})
+    assert locked.status_code == 429 and "_auth_user_id" not in client.session
+
+
+def test_passwords_must_pass_the_validators():
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        validate_password("12345678")

@@ -70,6 +70,7 @@ async def _handshake(origin: str | None) -> bool:
 )
 async def test_websocket_origin_check(settings, origin, expected):
     settings.CHAT_ALLOWED_ORIGINS = [PARTNER]
+    settings.ALLOWED_HOSTS = ["chat.example.org"]  # the server's own name, as a deployment sets it
     assert await _handshake(origin) is expected
 
 

@@ -78,3 +78,13 @@ def test_bad_parameters_get_400_with_a_json_error(client, db, params, message):
 
 def test_only_get_is_allowed(client, db):
     assert client.post("/api/recommend", {"q": "ads"}).status_code == 405
+
+
+def test_one_client_is_throttled_and_told_when_to_come_back(client, settings, demo_catalog):
+    settings.API_RATE_LIMIT, settings.API_RATE_WINDOW = 3, 60
+    codes = [client.get("/api/recommend", {"q": "block ads"}).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    refused = client.get("/api/recommend", {"q": "block ads"})
+    assert refused.json()["error"]["code"] == "rate_limited" and refused["Retry-After"] == "60"
+    other = client.get("/api/recommend", {"q": "block ads"}, REMOTE_ADDR="198.51.100.9")
+    assert other.status_code == 200

@@ -42,3 +42,28 @@ def test_real_words_the_catalogue_lacks_stay_as_written():
     assert index.corrected("with pounds") == "with pounds"
     assert LexicalIndex(ROWS).corrected("pounds") == "sounds"  # what happened without the dictionary
     assert {"pounds", "width", "through"} <= known_words() and "pasword" not in known_words()
+
+
+def test_typo_correction_is_bounded_per_query_and_remembered():
+    from retrieval.lexical import MAX_CORRECTED, LexicalIndex
+
+    index = LexicalIndex(
+        [
+            {
+                "slug": "spotify-helper",
+                "name": "Spotify Helper",
+                "summary_text": "Control spotify playback",
+                "tags": [],
+                "categories": "",
+                "sites": "",
+            }
+        ]
+    )
+    looked_up: list[str] = []
+    closest = index._closest
+    index._closest = lambda word: looked_up.append(word) or closest(word)  # type: ignore[method-assign]
+    assert index.corrected("spotfy") == "spotify"
+    gibberish = " ".join(f"qzxw{n}vbnm" for n in range(200))
+    index.corrected(gibberish)
+    assert len(looked_up) == 1 + MAX_CORRECTED
+    assert index._corrections["spotfy"] == "spotify"

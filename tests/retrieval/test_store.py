@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from retrieval.query import Filters
 from retrieval.recommend import dense_candidates
 from retrieval.store import index_generation, vector_store
@@ -59,3 +61,36 @@ def test_this_process_s_own_writes_do_not_reopen_the_index(demo_catalog):
     opened = vector_store()
     index_sync()
     assert vector_store() is opened
+
+
+def _corrupt(folder):
+    (folder / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
+    for segment in folder.glob("*/*.bin"):
+        segment.write_bytes(segment.read_bytes()[:10])
+
+
+def test_a_corrupt_index_degrades_to_keywords_is_named_and_a_rebuild_recovers_it(
+    demo_catalog, demo_index_path, settings, tmp_path, caplog
+):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from retrieval.health import index_health
+    from retrieval.recommend import recommend
+    from retrieval.store import vector_store_reopen
+
+    settings.CHROMA_PATH = shutil.copytree(demo_index_path, tmp_path / "chroma")
+    vector_store()
+    _corrupt(settings.CHROMA_PATH)
+    with pytest.raises(Exception):  # noqa: B017, PT011 - whatever chromadb raises for garbage files
+        vector_store_reopen()
+    results = recommend("block ads on every site", k=3)
+    assert results and "keyword search only" in caplog.text  # the chat still gets cards
+    with pytest.raises(Exception):  # noqa: B017, PT011
+        index_health()  # /readyz shows the index unhealthy
+    with pytest.raises(CommandError, match="build_index --rebuild"):
+        call_command("check_index")
+    call_command("build_index", "--rebuild")
+    assert index_health().endswith("add-ons indexed")
+    assert dense_candidates("block ads on every site", filters=Filters(), exclude=frozenset())
+    call_command("check_index")  # agrees again

@@ -16,18 +16,22 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, rebuild: bool, wait: float, **options) -> None:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                vector_store()
-                break
-            except Exception as error:  # noqa: BLE001 - any failure to open is retried until the deadline
-                if time.monotonic() >= deadline:
-                    raise CommandError(f"cannot open the search index: {error}") from error
-                time.sleep(1)
+        if wait:
+            self.wait_for_index(wait)
         start = time.perf_counter()
         report = index_rebuild() if rebuild else index_sync()
         counts = ", ".join(f"{key} {value}" for key, value in report.as_dict().items())
         self.stdout.write(
             f"Index {'rebuilt' if rebuild else 'synced'} in {time.perf_counter() - start:.1f} s: {counts}"
         )
+
+    def wait_for_index(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                vector_store()
+                return
+            except Exception as error:  # noqa: BLE001 - any failure to open is retried until the deadline
+                if time.monotonic() >= deadline:
+                    raise CommandError(f"cannot open the search index: {error}") from error
+                time.sleep(1)

@@ -7,7 +7,13 @@ class Command(BaseCommand):
     help = "Report drift between the active catalogue and the search index; exits non-zero when there is any."
 
     def handle(self, *args, **options) -> None:
-        drift = index_drift()
+        try:
+            drift = index_drift()
+        except Exception as error:  # noqa: BLE001 - whatever broke, the operator gets its name and the cure
+            raise CommandError(
+                f"the search index cannot be read ({type(error).__name__}: {error}); "
+                "run `manage.py build_index --rebuild` to build it again"
+            ) from error
         for label, slugs in (
             ("missing from the index", drift.missing),
             ("stale in the index", drift.stale),

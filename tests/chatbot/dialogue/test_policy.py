@@ -350,3 +350,22 @@ def test_constraints_said_in_words_become_filters():
     assert state.filters().no_all_sites and state.query == "dark mode"
     state, _ = run(Message("ich suche einen kostenlosen dark mode ohne Zugriff auf alle Seiten"))
     assert state.filters().no_all_sites and state.filters().free_only and state.language == "de"
+
+
+def test_what_a_long_conversation_remembers_is_bounded():
+    from chatbot.dialogue.state import MAX_NEEDS, MAX_STEPS
+
+    events = [Message(text=f"dark mode number {n}") for n in range(MAX_STEPS + 30)]
+    state, _ = run(*events, Message(text="dark mode"), More())
+    assert len(state.needs) == MAX_NEEDS and len(state.steps) == MAX_STEPS
+    assert state.needs[-1] == "dark mode"
+
+
+def test_only_the_latest_votes_are_kept():
+    from chatbot.dialogue.state import MAX_VOTES
+
+    votes = [CardFeedback(slug=f"addon-{n}", value="up") for n in range(MAX_VOTES + 50)]
+    state, _ = run(*votes, CardFeedback(slug="addon-0", value="down"))
+    assert len(state.feedback) == MAX_VOTES
+    assert list(state.feedback)[-1] == "addon-0" and state.feedback["addon-0"] == "down"
+    assert "addon-1" not in state.feedback
