@@ -148,6 +148,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except LaneFull:
             metrics.TURNS.labels("busy").inc()
             await self.send_frame(busy_frame())
+        except turns.TurnConflict:
+            metrics.TURNS.labels("conflict").inc()
+            await self.send_frame(
+                error_frame(ErrorCode.CONFLICT, "This chat moved on in another tab; send that again to continue here.")
+            )
         except Exception:  # noqa: BLE001 - the conversation must survive any one bad turn
             metrics.TURNS.labels("failed").inc()
             logger.exception("chat turn failed for %s", self.session_id)

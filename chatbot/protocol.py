@@ -29,6 +29,7 @@ class ErrorCode:
     RATE_LIMITED = "rate_limited"
     TOO_MANY_CONNECTIONS = "too_many_connections"  # CHAT_MAX_CONNECTIONS_PER_IP; the connection is closed (1008)
     BUSY = "busy"  # the service is full: retry after `retry_after` seconds (the widget does, with backoff)
+    CONFLICT = "conflict"  # another tab of the same chat stored a turn meanwhile; nothing of this one was stored
     SERVER_ERROR = "server_error"
 
 

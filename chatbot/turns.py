@@ -61,7 +61,12 @@ def _visitor_record(event: Event) -> dict:
     return {}
 
 
+class TurnConflict(Exception):
+    """Another connection (a second tab) stored a turn of this conversation while this one was running."""
+
+
 def _decide(conversation: Conversation, event: Event) -> tuple[ConversationState, Decision, list[dict]]:
+    conversation.refresh_from_db(fields=["state", "outcome", "generation_params"])  # another tab may have moved on
     state = ConversationState.from_dict(conversation.state)
     state.language = state.language or conversation.locale  # the widget's, until the visitor's words tell
     decide = import_string(settings.CHAT_POLICY)
@@ -121,6 +126,9 @@ def _finish(
     """Store the turn, all of it or nothing: a turn that fails before this leaves the conversation as it was."""
     question = decision.question.payload() if decision.question else None
     with transaction.atomic():
+        stored = Conversation.objects.select_for_update().only("state").get(pk=conversation.pk)
+        if stored.state.get("turn", 0) != conversation.state.get("turn", 0):
+            raise TurnConflict(f"conversation {conversation.session_id} moved on while this turn ran")
         message_record(
             conversation=conversation,
             turn=state.turn,

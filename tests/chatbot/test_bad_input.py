@@ -3,6 +3,8 @@ conversation goes on as if the bad frame had never come."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from channels.db import database_sync_to_async
 
@@ -77,3 +79,41 @@ async def test_a_turn_that_fails_half_way_stores_nothing_and_the_next_turn_takes
     assert [turn for turn, _, _ in messages] == [1, 1, 2, 2]
     assert not any("password" in text for _, _, text in messages)
     assert "password manager" not in state["needs"]
+
+
+async def test_two_tabs_follow_each_other_and_a_racing_turn_is_refused_not_lost(demo_catalog):
+    first, session = await connect()
+    await first.send_json_to({"type": "message", "text": "block ads"})
+    await until_done(first)
+    second, resumed = await connect(f"/ws/chat/?session={session['session_id']}")
+    assert resumed["resumed"] is True
+    await second.receive_json_from(timeout=10)  # history
+    await first.send_json_to({"type": "message", "text": "password manager for my family"})
+    await until_done(first)
+    await second.send_json_to({"type": "more"})  # "more" of the need the other tab said last
+    frames = await until_done(second)
+    assert frames[-1] == {"type": "done", "turn": 3}
+
+    @database_sync_to_async
+    def query_and_turns():
+        conversation = Conversation.objects.get(session_id=session["session_id"])
+        return conversation.state["query"], sorted({turn for (turn,) in conversation.messages.values_list("turn")})
+
+    query, stored_turns = await query_and_turns()
+    assert "password" in query and stored_turns == [1, 2, 3]
+    await first.disconnect()
+    await second.disconnect()
+
+
+def test_a_turn_whose_conversation_moved_on_meanwhile_is_refused(demo_catalog):
+    from chatbot.dialogue.events import Message as Said
+    from chatbot.services import conversation_start
+
+    conversation = conversation_start(session_id=uuid.uuid4())
+    other_tab = Conversation.objects.get(pk=conversation.pk)
+    mine = turns._decide(conversation, Said(text="block ads"))
+    theirs = turns._decide(other_tab, Said(text="dark mode"))
+    turns._finish(other_tab, Said(text="dark mode"), *theirs, "", {}, {})
+    with pytest.raises(turns.TurnConflict):
+        turns._finish(conversation, Said(text="block ads"), *mine, "", {}, {})
+    assert Conversation.objects.get(pk=conversation.pk).messages.count() == 2  # the other tab's turn only
