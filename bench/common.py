@@ -57,14 +57,14 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms (n={len(ordered)})"
 
 
-def serve(env: dict) -> tuple[subprocess.Popen, str]:
-    """daphne on a free local port with `env`; the process and its http:// address, once it answers."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+def serve(env: dict, log: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """daphne on a free local port with `env` (its output to `log`); the process and its http:// address, once
+    it answers."""
+    port = free_port()
+    output = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - open as long as the server runs
     server = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "marketplace.asgi:application"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT,
     )  # fmt: skip
     for _ in range(240):
         try:
@@ -73,6 +73,19 @@ def serve(env: dict) -> tuple[subprocess.Popen, str]:
         except OSError:
             time.sleep(0.5)
     return server, f"http://127.0.0.1:{port}"
+
+
+def demo_serve(scratch: Path, extra: dict) -> tuple[subprocess.Popen, str]:
+    """`make run`'s embedded default in `scratch`: SQLite, the demo catalogue indexed, daphne serving it (its
+    log in scratch/server.log), with `extra` settings."""
+    env = {
+        **{key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "CHROMA_", "LLM_"))},
+        "VAR_DIR": str(scratch), "LLM_CACHE_DIR": str(REPO / "var" / "models"), "CHAT_ALLOWED_ORIGINS": "*",
+        "DATABASE_URL": f"sqlite:///{scratch}/db.sqlite3", "LOG_LEVEL": "WARNING", **extra,
+    }  # fmt: skip
+    for command in (["migrate", "--noinput"], ["load_demo_catalog", "--if-empty"], ["build_index"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=REPO, env=env, check=True, capture_output=True)
+    return serve(env, scratch / "server.log")
 
 
 def free_port() -> int:

@@ -12,10 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -23,7 +20,7 @@ from pathlib import Path
 
 import psutil
 import websockets
-from common import REPO, free_port, wait_ready
+from common import demo_serve, wait_ready
 
 TYPES = ["message", "feedback", "answer", "more", "reset", "tune", "nonsense", ""]
 TEXTS = ["block ads", "dark mode", "", " ", "a" * 1001, "vpn \ud800", "nul\x00", "<script>x</script>", "😀" * 30]
@@ -109,25 +106,15 @@ def main() -> None:
     rng = random.Random(args.seed)
     frames = [frame(rng) for _ in range(args.frames)]
     scratch = Path(tempfile.mkdtemp(prefix="concierge-fuzz-"))
-    env = {
-        **{key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "CHROMA_", "LLM_"))},
-        "VAR_DIR": str(scratch), "DATABASE_URL": f"sqlite:///{scratch}/db.sqlite3", "LLM_BACKEND": "template",
-        "CHAT_RATE_LIMIT": "1000000", "CHAT_ALLOWED_ORIGINS": "*", "LOG_LEVEL": "ERROR",
-    }  # fmt: skip
-    for command in (["migrate", "--noinput"], ["load_demo_catalog", "--if-empty"], ["build_index"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=REPO, env=env, check=True, capture_output=True)
-    port = free_port()
-    log = open(scratch / "server.log", "w")  # noqa: SIM115 - open while the server runs
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "marketplace.asgi:application"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    server, base = demo_serve(
+        scratch, {"LLM_BACKEND": "template", "CHAT_RATE_LIMIT": "1000000", "CHAT_MAX_CONNECTIONS_PER_IP": "100000"}
+    )
     try:
-        wait_ready(f"http://127.0.0.1:{port}", timeout=120)
+        wait_ready(base, timeout=120)
         counts: Counter = Counter()
         started = time.perf_counter()
         share = [frames[n :: args.visitors] for n in range(args.visitors)]
-        url = f"ws://127.0.0.1:{port}/ws/chat/"
+        url = base.replace("http", "ws") + "/ws/chat/"
 
         async def everyone() -> None:
             await asyncio.gather(*(visitor(url, part, counts) for part in share))

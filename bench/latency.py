@@ -11,14 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from common import REPO, SHARED, import_catalog, percentiles, scratch_django
+from common import SHARED, import_catalog, percentiles, scratch_django, serve
 
 
 def in_process(queries: list[str]) -> list[float]:
@@ -33,29 +30,15 @@ def in_process(queries: list[str]) -> list[float]:
     return samples
 
 
-def over_http(queries: list[str], scratch: Path) -> list[float]:
+def over_http(queries: list[str]) -> list[float]:
     import httpx
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.settings"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "marketplace.asgi:application"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/api/recommend"
+    # The scratch settings this process uses, and no API throttle: one client asks every query.
+    server, base = serve({**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.settings", "API_RATE_LIMIT": "1000000"})
+    url = f"{base}/api/recommend"
     try:
         with httpx.Client(timeout=60) as client:
-            for _ in range(120):
-                try:
-                    client.get(url, params={"q": queries[0]})
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.5)
+            client.get(url, params={"q": queries[0]}).raise_for_status()  # warm: model, BM25
             samples = []
             for query in queries:
                 start = time.perf_counter()
@@ -108,7 +91,7 @@ def main() -> None:
     parser.add_argument("--queries", type=Path, default=SHARED / "dev-queries.json")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    scratch = scratch_django()
+    scratch_django()
     from marketplace.models import Addon
     from retrieval.sync import index_sync
 
@@ -119,10 +102,10 @@ def main() -> None:
     dev = json.loads(args.queries.read_text())
     queries = [case["query"] for case in dev["single_turn"]] + [case["opening"] for case in dev["multi_turn"]]
     queries = queries * args.repeats
-    one_x = (in_process(queries), over_http(queries, scratch))
+    one_x = (in_process(queries), over_http(queries))
     grow = grow_tenfold()
     print(f"10x catalogue: {Addon.objects.count()} add-ons, synthetic rows and vectors inserted in {grow:.1f} s")
-    ten_x = (in_process(queries), over_http(queries, scratch))
+    ten_x = (in_process(queries), over_http(queries))
     for label, (local, http) in (("1x", one_x), ("10x", ten_x)):
         print(f"{label:>4} in-process recommend: {percentiles(local)}")
         print(f"{label:>4} over HTTP /api/recommend: {percentiles(http)}")

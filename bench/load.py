@@ -14,10 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -26,7 +23,7 @@ from pathlib import Path
 import httpx
 import psutil
 import websockets
-from common import REPO, free_port, prod_drop_database, prod_start, prod_stop, wait_ready
+from common import demo_serve, prod_drop_database, prod_start, prod_stop, wait_ready
 
 NEEDS = [
     "block ads and trackers",
@@ -157,22 +154,6 @@ async def burst(url: str, count: int, tally: Tally) -> None:
     await asyncio.gather(*(socket.close() for socket in sockets))
 
 
-def embedded_start(scratch: Path, extra: dict) -> tuple[subprocess.Popen, str]:
-    env = {
-        **{key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "CHROMA_", "LLM_"))},
-        "VAR_DIR": str(scratch), "LLM_CACHE_DIR": str(REPO / "var" / "models"), "CHAT_ALLOWED_ORIGINS": "*",
-        "DATABASE_URL": f"sqlite:///{scratch}/db.sqlite3", "LOG_LEVEL": "WARNING", **extra,
-    }  # fmt: skip
-    for command in (["migrate", "--noinput"], ["load_demo_catalog", "--if-empty"], ["build_index"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=REPO, env=env, check=True, capture_output=True)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "marketplace.asgi:application"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=open(scratch / "daphne.log", "w"),  # noqa: SIM115
-    )  # fmt: skip
-    return server, f"http://127.0.0.1:{port}"
-
-
 def run_mode(mode: str, args: argparse.Namespace) -> None:
     scratch = Path(tempfile.mkdtemp(prefix=f"concierge-load-{mode}-"))
     env: dict = {}
@@ -181,7 +162,7 @@ def run_mode(mode: str, args: argparse.Namespace) -> None:
     if mode == "prod":
         server, url, env = prod_start(scratch, web_workers=args.web_workers, extra=extra)
     else:
-        server, url = embedded_start(scratch, extra)
+        server, url = demo_serve(scratch, extra)
     try:
         ready = wait_ready(url, timeout=600)
         if ready.get("status") != "ready" and mode == "prod":
