@@ -263,3 +263,24 @@ def test_the_interface_speaks_the_pages_language(chat_server, host_sites, page, 
     expect(widget.root.locator(".msg.bot").first).to_contain_text(greeting)
     expect(widget.root.locator("textarea")).to_have_attribute("placeholder", placeholder)
     assert Scripted(page).url().endswith(f"/ws/chat/?locale={locale}")
+
+
+def test_a_message_answered_busy_is_sent_again_with_backoff_then_gives_up_politely(scripted, page):
+    widget, server = scripted
+    widget.say("block ads")
+    busy = {"type": "error", "code": "busy", "message": "The assistant is busy right now.", "retry_after": 0.05}
+    waited = []
+    for attempt in range(4):  # BUSY_TRIES: the same message again each time, later each time
+        assert [frame["text"] for frame in server.sent()] == ["block ads"] * (attempt + 1)
+        pushed = page.evaluate("performance.now()")
+        server.push(busy)
+        page.wait_for_function(f"window.__sockets.at(-1).sent.length === {attempt + 2}", timeout=10_000)
+        waited.append(page.evaluate("performance.now()") - pushed)
+        expect(widget.root.locator(".notice")).to_have_count(0)  # retried quietly
+        expect(widget.root.locator(".send")).to_be_disabled()  # still waiting for its answer
+    assert waited[0] >= 30 and waited[-1] > 2 * waited[0]  # retry_after, doubling (with jitter)
+    server.push(busy)  # the fifth "busy": told, and free to try again
+    expect(widget.root.locator(".notice")).to_have_text("The assistant is busy right now.")
+    expect(widget.root.locator(".send")).to_be_enabled()
+    assert len(server.sent()) == 5
+    server.push({"type": "done", "turn": 0})  # nothing pending: an extra acknowledgement is ignored
