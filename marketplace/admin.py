@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import path, reverse
+from django.http import HttpRequest
 from django.utils.html import format_html
-from django.views.decorators.http import require_POST
 
-from marketplace.jobs import enqueue
 from marketplace.models import Addon, Category
 from marketplace.services import addon_edited, addons_changed_announce
 
@@ -123,19 +120,6 @@ class AddonAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("categories")
-
-    def get_urls(self):
-        rebuild = require_POST(self.admin_site.admin_view(self.rebuild_index_view))
-        return [path("rebuild-index/", rebuild, name="marketplace_addon_rebuild_index"), *super().get_urls()]
-
-    def rebuild_index_view(self, request: HttpRequest) -> HttpResponseRedirect:
-        """ "Rebuild index": drop the search index and embed the catalogue again, as a Celery task."""
-        if not self.has_change_permission(request):
-            messages.error(request, "You may not rebuild the search index.")
-        else:
-            enqueue("retrieval.tasks.index_rebuild")
-            messages.success(request, "Index rebuild enqueued.")
-        return HttpResponseRedirect(reverse("admin:marketplace_addon_changelist"))
 
     @admin.display(description="")
     def icon(self, addon: Addon) -> str:

@@ -110,6 +110,10 @@ def vector_store() -> Chroma:
             collection_metadata=COLLECTION_METADATA,
         )
         _opened[key] = (store, generation)
+        if not store._collection.count():
+            logger.warning(
+                "the search index (%s) is empty: keyword search only until `manage.py build_index`", url or path
+            )
         while len(_opened) > MAX_OPEN_LOCATIONS:  # tests open many folders; a server opens one
             oldest = next(iter(_opened))
             _close(_opened.pop(oldest)[0])

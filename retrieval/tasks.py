@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from retrieval import sync
+from retrieval import services, sync
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
@@ -13,5 +13,5 @@ def index_sync(slugs: list[str] | None = None) -> dict[str, int]:
 
 
 @shared_task
-def index_rebuild() -> dict[str, int]:
-    return sync.index_rebuild().as_dict()
+def index_rebuild(rebuild_id: int) -> str:
+    return services.index_rebuild_run(rebuild_id=rebuild_id).status

@@ -94,3 +94,9 @@ def test_a_corrupt_index_degrades_to_keywords_is_named_and_a_rebuild_recovers_it
     assert index_health().endswith("add-ons indexed")
     assert dense_candidates("block ads on every site", filters=Filters(), exclude=frozenset())
     call_command("check_index")  # agrees again
+
+
+def test_a_missing_index_is_named_in_the_log_when_opened(db, settings, tmp_path, caplog):
+    settings.CHROMA_PATH = tmp_path / "nothing-here"
+    vector_store()
+    assert "the search index" in caplog.text and "is empty" in caplog.text and "build_index" in caplog.text

@@ -166,3 +166,15 @@ def test_an_import_command_returns_with_its_addons_indexed(tmp_path):
     source = write_results(tmp_path / "page.json", [api_addon("tab-one"), api_addon("tab-two")])
     call_command("import_catalog", str(source), stdout=StringIO())
     assert set(indexed()) == {"tab-one", "tab-two"} and index_drift().total == 0
+
+
+def test_a_rebuild_started_from_admin_stores_its_outcome(demo_catalog, monkeypatch):
+    from retrieval import services
+    from retrieval.models import IndexRebuild
+
+    rebuild = IndexRebuild.objects.create()
+    done = services.index_rebuild_run(rebuild_id=rebuild.pk)
+    assert done.status == "succeeded" and done.report["embedded"] > 0 and done.finished_at is not None
+    monkeypatch.setattr(services, "index_rebuild", lambda: (_ for _ in ()).throw(OSError("disk full")))
+    failed = services.index_rebuild_run(rebuild_id=IndexRebuild.objects.create().pk)
+    assert failed.status == "failed" and failed.error == "OSError: disk full"

@@ -49,7 +49,7 @@ def test_non_staff_cannot_start_promote_roll_back_or_rebuild(
     for name, args, data in [
         ("admin:training_trainingrun_retrain", (), {}),
         ("admin:training_modelversion_rollback", (), {}),
-        ("admin:marketplace_addon_rebuild_index", (), {}),
+        ("admin:retrieval_indexrebuild_start", (), {}),
         ("admin:training_modelversion_changelist", (), {"action": "promote", "_selected_action": [version.pk]}),
     ]:
         response = post(visitor_client, name, *args, capture=django_capture_on_commit_callbacks, **data)
@@ -116,9 +116,15 @@ def test_promoting_a_version_without_its_adapter_says_why(staff, django_capture_
     assert "no adapter at" in messages_of(response) and not ModelVersion.objects.filter(status="active")
 
 
-def test_rebuild_index_enqueues_the_rebuild(staff, sent, django_capture_on_commit_callbacks):
-    response = post(staff, "admin:marketplace_addon_rebuild_index", capture=django_capture_on_commit_callbacks)
-    assert response.status_code == 302 and sent == [("retrieval.tasks.index_rebuild", ())]
+def test_rebuild_index_records_and_enqueues_the_rebuild(staff, sent, django_capture_on_commit_callbacks):
+    from retrieval.models import IndexRebuild
+
+    response = post(staff, "admin:retrieval_indexrebuild_start", capture=django_capture_on_commit_callbacks)
+    rebuild = IndexRebuild.objects.get()
+    assert response.status_code == 302 and sent == [("retrieval.tasks.index_rebuild", (rebuild.pk,))]
+    assert rebuild.status == "pending" and f"Index rebuild #{rebuild.pk} started" in messages_of(response)
+    listed = staff.get(reverse("admin:retrieval_indexrebuild_changelist")).content.decode()
+    assert "Rebuild index now" in listed and "Pending" in listed
     assert b"Rebuild index" in staff.get(reverse("admin:marketplace_addon_changelist")).content
 
 
