@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 
 from marketplace.models import Addon
 from retrieval.bm25 import BM25
@@ -147,6 +147,10 @@ class LexicalIndex:
         )
         return ranked[:count]
 
+    def row(self, slug: str) -> dict | None:
+        position = self.position.get(slug)
+        return None if position is None else self.rows[position]
+
     def search(
         self,
         query: str,
@@ -161,9 +165,10 @@ class LexicalIndex:
         if not weighted or not self.slugs:
             return []
         scores = self.bm25.scores(weighted)
+        matching = np.flatnonzero(scores > 0)  # a few hundred of the catalogue: sort only those
         hits: list[LexicalHit] = []
-        for index in np.argsort(-scores, kind="stable"):
-            if scores[index] <= 0 or len(hits) >= limit:
+        for index in matching[np.argsort(-scores[matching], kind="stable")]:
+            if len(hits) >= limit:
                 break
             if allowed is None or allowed(self.rows[index]):
                 matched = tuple(term for term in dict.fromkeys(terms) if term in self.term_sets[index])
@@ -176,8 +181,12 @@ _cached: tuple[tuple, LexicalIndex] | None = None
 
 
 def _catalogue_signature() -> tuple:
-    stats = Addon.objects.filter(is_active=True).aggregate(count=Count("id"), changed=Max("changed_at"))
-    return stats["count"], stats["changed"], Addon.objects.count()
+    """What changes whenever the active catalogue does: one query, as every search asks it."""
+    active = Q(is_active=True)
+    stats = Addon.objects.aggregate(
+        active=Count("id", filter=active), changed=Max("changed_at", filter=active), total=Count("id")
+    )
+    return stats["active"], stats["changed"], stats["total"]
 
 
 def _rows() -> list[dict]:
@@ -194,6 +203,8 @@ def _rows() -> list[dict]:
                 "category_slugs": {category.slug for category in addon.categories.all()},
                 "sites": " ".join(addon_sites(addon)),
                 "rating": addon.rating,
+                "rating_count": addon.rating_count,
+                "users": addon.average_daily_users,
                 "free": not addon.requires_payment,
                 "all_sites": addon.needs_all_sites,
             }

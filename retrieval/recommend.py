@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from marketplace.models import Addon
 from retrieval.documents import metadata_where
 from retrieval.embedder import query_vector
-from retrieval.lexical import LexicalHit, lexical_index
+from retrieval.lexical import LexicalHit, LexicalIndex, lexical_index
 from retrieval.query import Filters
 from retrieval.store import vector_store, vector_store_reopen
 from retrieval.text import without_ruled_out
@@ -63,9 +63,16 @@ def _addon_allowed(addon: Addon, filters: Filters) -> bool:
 
 
 def lexical_candidates(
-    query: str, *, filters: Filters, exclude: frozenset[str], limit: int = CANDIDATES, feedback: list[str] | None = None
+    query: str,
+    *,
+    filters: Filters,
+    exclude: frozenset[str],
+    limit: int = CANDIDATES,
+    feedback: list[str] | None = None,
+    index: LexicalIndex | None = None,
 ) -> list[LexicalHit]:
-    return lexical_index().search(query, limit=limit, allowed=_row_allowed(filters, exclude), feedback=feedback)
+    index = index or lexical_index()
+    return index.search(query, limit=limit, allowed=_row_allowed(filters, exclude), feedback=feedback)
 
 
 def dense_candidates(query: str, *, filters: Filters, exclude: frozenset[str], limit: int = CANDIDATES) -> list[str]:
@@ -88,12 +95,12 @@ def dense_candidates(query: str, *, filters: Filters, exclude: frozenset[str], l
     return list(found["ids"][0])
 
 
-def prior(addon: Addon) -> float:
+def prior(*, users: int | None, rating: float | None, rating_count: int | None) -> float:
     """0..1: how used and how well rated an add-on is (ratings shrunk towards SHRINK_RATING when few)."""
-    users = min(1.0, math.log10((addon.average_daily_users or 0) + 1) / FULL_USERS_LOG10)
-    count = addon.rating_count or 0
-    rating = ((addon.rating or 0) * count + SHRINK_RATING * SHRINK_VOTES) / (count + SHRINK_VOTES)
-    return USERS_SHARE * users + RATING_SHARE * rating / 5
+    used = min(1.0, math.log10((users or 0) + 1) / FULL_USERS_LOG10)
+    count = rating_count or 0
+    shrunk = ((rating or 0) * count + SHRINK_RATING * SHRINK_VOTES) / (count + SHRINK_VOTES)
+    return USERS_SHARE * used + RATING_SHARE * shrunk / 5
 
 
 def fuse(rankings: Iterable[tuple[list[str], float]]) -> dict[str, float]:
@@ -111,23 +118,43 @@ def recommend(
     """The k best catalogue add-ons for a need, best first, each with its score."""
     filters = filters or Filters()
     excluded = frozenset(exclude)
-    query = lexical_index().corrected(without_ruled_out(query))
+    index = lexical_index()
+    query = index.corrected(without_ruled_out(query))
     try:
         dense = dense_candidates(query, filters=filters, exclude=excluded)
     except Exception:  # noqa: BLE001 - a broken index must not take the chat down: keywords still find add-ons
         logger.exception("the search index failed; keyword search only until `manage.py build_index --rebuild`")
         dense = []
     feedback = dense[:FEEDBACK_DOCS]
-    lexical = [hit.slug for hit in lexical_candidates(query, filters=filters, exclude=excluded, feedback=feedback)]
-    fused = fuse([(lexical, LEXICAL_WEIGHT), (dense, DENSE_WEIGHT)])
-    # The index may lag the catalogue by a moment: every result is checked against the database.
-    addons = [
-        addon
-        for addon in Addon.objects.filter(slug__in=set(fused) - excluded).prefetch_related("categories")
-        if _addon_allowed(addon, filters)
+    lexical = [
+        hit.slug for hit in lexical_candidates(query, filters=filters, exclude=excluded, feedback=feedback, index=index)
     ]
-    ranked = sorted(
-        ((fused[addon.slug] * (1 + PRIOR_WEIGHT * prior(addon)), addon) for addon in addons),
-        key=lambda pair: (-pair[0], pair[1].slug),
-    )
-    return [Recommendation(addon, round(score, 6)) for score, addon in ranked[:k]]
+    fused = fuse([(lexical, LEXICAL_WEIGHT), (dense, DENSE_WEIGHT)])
+    return _ranked(fused, index, filters, excluded, k)
+
+
+def _ranked(
+    fused: dict[str, float], index: LexicalIndex, filters: Filters, excluded: frozenset[str], k: int
+) -> list[Recommendation]:
+    """The k best by fused score and prior, from the catalogue rows the lexical index holds (current: it is
+    rebuilt whenever the catalogue changes), so only the winners are loaded, not every candidate: loading
+    ~150 add-ons with their categories per search cost ~20 ms. The dense index may lag the catalogue by a
+    moment: a slug it found that the catalogue no longer has, or no longer allows, is left out, and the
+    winners are checked against the database once more as they are loaded."""
+    allowed = _row_allowed(filters, excluded)
+    scored = []
+    for slug, score in fused.items():
+        row = index.row(slug)
+        if row is not None and allowed(row):
+            boost = prior(users=row["users"], rating=row["rating"], rating_count=row["rating_count"])
+            scored.append((score * (1 + PRIOR_WEIGHT * boost), slug))
+    scored.sort(key=lambda pair: (-pair[0], pair[1]))
+    results: list[Recommendation] = []
+    for start in range(0, len(scored), k):  # almost always one round
+        batch = scored[start : start + k]
+        addons = Addon.objects.filter(slug__in=[slug for _, slug in batch]).prefetch_related("categories")
+        loaded = {addon.slug: addon for addon in addons if _addon_allowed(addon, filters)}
+        results += [Recommendation(loaded[slug], round(score, 6)) for score, slug in batch if slug in loaded]
+        if len(results) >= k:
+            break
+    return results[:k]

@@ -81,9 +81,9 @@ def test_inactive_addons_are_never_returned(demo_catalog):
 def test_fusion_and_prior_arithmetic():
     scores = fuse([(["a", "b"], 1.0), (["b", "c"], 0.5)])
     assert scores["b"] > scores["a"] > scores["c"]
-    popular = Addon(average_daily_users=1_000_000, rating=4.8, rating_count=5000)
-    unknown = Addon(average_daily_users=None, rating=None, rating_count=None)
-    assert 0 <= prior(unknown) < prior(popular) <= 1
+    popular = prior(users=1_000_000, rating=4.8, rating_count=5000)
+    unknown = prior(users=None, rating=None, rating_count=None)
+    assert 0 <= unknown < popular <= 1
 
 
 def test_a_means_the_visitor_rules_out_is_not_searched_for(demo_catalog):
@@ -94,3 +94,31 @@ def test_a_means_the_visitor_rules_out_is_not_searched_for(demo_catalog):
 
 def test_a_wanted_effect_after_without_is_kept(demo_catalog):
     assert slugs(recommend("watch twitch streams without the ads", k=1)) == ["ttv-lol"]  # "twitch_5" without them
+
+
+def test_the_ranking_loads_only_its_winners_and_agrees_with_scoring_every_candidate(
+    demo_catalog, django_assert_max_num_queries
+):
+    from retrieval.lexical import lexical_index
+    from retrieval.recommend import PRIOR_WEIGHT, _ranked, dense_candidates
+
+    index = lexical_index()
+    dense = dense_candidates("block ads", filters=Filters(), exclude=frozenset())
+    lexical = [hit.slug for hit in index.search("block ads", limit=100, feedback=dense[:10])]
+    fused = fuse([(lexical, 0.5), (dense, 1.0)])
+    with django_assert_max_num_queries(2):  # the winners and their categories
+        ranked = _ranked(fused, index, Filters(), frozenset(), 5)
+    everyone = sorted(
+        (
+            fused[addon.slug]
+            * (
+                1
+                + PRIOR_WEIGHT
+                * prior(users=addon.average_daily_users, rating=addon.rating, rating_count=addon.rating_count)
+            ),
+            addon.slug,
+        )
+        for addon in Addon.objects.filter(slug__in=fused, is_active=True)
+    )
+    best = [slug for _, slug in sorted(everyone, key=lambda pair: (-pair[0], pair[1]))[:5]]
+    assert [result.addon.slug for result in ranked] == best
