@@ -52,5 +52,5 @@ class ScrapeRunAdmin(HistoryAdmin):
             run = scrape_run_enqueue(
                 kind=ScrapeRun.Kind.SCRAPE, params=scrape_run_default_params(), trigger=ScrapeRun.Trigger.ADMIN
             )
-            messages.success(request, f"Re-scrape enqueued as run #{run.pk}.")
+            messages.success(request, f"Re-scrape started as run #{run.pk}: its status below changes as it runs.")
         return HttpResponseRedirect(reverse("admin:scraper_scraperun_changelist"))

@@ -10,7 +10,6 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from marketplace.admin_history import HistoryAdmin
-from marketplace.jobs import enqueue
 from training.chart import loss_curve_svg
 from training.models import ModelVersion, TrainingRun
 from training.selectors import metric_change, model_version_active, training_run_progress
@@ -18,6 +17,7 @@ from training.services import (
     TrainingBusy,
     TrainingRunError,
     VersionError,
+    model_version_evaluate_start,
     model_version_promote,
     model_version_rollback,
     training_run_cancel,
@@ -174,7 +174,7 @@ class TrainingRunAdmin(HistoryAdmin):
             except TrainingBusy as error:
                 messages.warning(request, str(error))
             else:
-                messages.success(request, f"Retraining enqueued as run #{run.pk}.")
+                messages.success(request, f"Retraining started as run #{run.pk}: its progress shows below.")
         return HttpResponseRedirect(reverse("admin:training_trainingrun_changelist"))
 
     def cancel_view(self, request: HttpRequest, run_id: int) -> HttpResponseRedirect:
@@ -260,8 +260,10 @@ class ModelVersionAdmin(HistoryAdmin):
     @admin.action(description="Evaluate the selected versions again", permissions=["promote"])
     def evaluate(self, request: HttpRequest, queryset) -> None:
         for version in queryset:
-            enqueue("training.tasks.model_version_evaluate", version.pk)
-        messages.success(request, f"Evaluation of {queryset.count()} version(s) enqueued.")
+            model_version_evaluate_start(version_id=version.pk)
+        messages.success(
+            request, f"Evaluation of {queryset.count()} version(s) started: each one's metrics show its progress."
+        )
 
     def get_urls(self):
         rollback = require_POST(self.admin_site.admin_view(self.rollback_view))

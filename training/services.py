@@ -275,20 +275,37 @@ def model_version_rollback() -> ModelVersion | None:
     return previous
 
 
+def model_version_evaluate_start(*, version_id: int) -> None:
+    """Mark the version's evaluation pending (admin shows it from the click on) and enqueue it."""
+    _evaluation_mark(version_id, {"status": "pending"})
+    enqueue("training.tasks.model_version_evaluate", version_id)
+
+
+def _evaluation_mark(version_id: int, evaluation: dict) -> None:
+    with transaction.atomic():
+        version = ModelVersion.objects.select_for_update().get(pk=version_id)
+        version.metrics = {**version.metrics, "evaluation": {**evaluation, "at": timezone.now().isoformat()}}
+        version.save(update_fields=["metrics"])
+
+
 def model_version_evaluate(*, version_id: int) -> ModelVersion:
-    """Measure a version again on its run's held-out set (e.g. with more grounded samples)."""
+    """Measure a version again on its run's held-out set (e.g. with more grounded samples); the outcome,
+    failure included, is stored on the version for admin."""
     from chatbot.llm.transformers_backend import load_model
     from training.evaluation import evaluate
 
+    _evaluation_mark(version_id, {"status": "running"})
     version = ModelVersion.objects.select_related("training_run").get(pk=version_id)
-    if version.training_run is None or not version.training_run.dataset_path:
-        raise VersionError(f"{version}: its training run and dataset are gone")
-    config = TrainingConfig.from_dict(version.training_config)
-    model, tokenizer = load_model(version.base_model, version.adapter_path, config.load_in_4bit, config.device)
-    validation = dataset.read_jsonl(Path(version.training_run.dataset_path) / "validation.jsonl")
-    version.metrics = {
-        **version.metrics,
-        "evaluation": {**evaluate(model, tokenizer, validation, config), "at": timezone.now().isoformat()},
-    }
-    version.save(update_fields=["metrics"])
+    try:
+        if version.training_run is None or not version.training_run.dataset_path:
+            raise VersionError(f"{version}: its training run and dataset are gone")
+        config = TrainingConfig.from_dict(version.training_config)
+        model, tokenizer = load_model(version.base_model, version.adapter_path, config.load_in_4bit, config.device)
+        validation = dataset.read_jsonl(Path(version.training_run.dataset_path) / "validation.jsonl")
+        result = {**evaluate(model, tokenizer, validation, config), "status": "succeeded"}
+    except Exception as error:
+        _evaluation_mark(version_id, {"status": "failed", "error": f"{type(error).__name__}: {error}"})
+        raise
+    _evaluation_mark(version_id, result)
+    version.refresh_from_db()
     return version

@@ -102,6 +102,19 @@ def test_promote_and_roll_back_act_at_once_and_evaluate_is_enqueued(
         _selected_action=[first.pk],
     )
     assert sent == [("training.tasks.model_version_evaluate", (first.pk,))]
+    first.refresh_from_db()
+    assert first.metrics["evaluation"]["status"] == "pending"  # visible from the click on
+
+
+def test_an_evaluation_that_fails_says_so_on_the_version(db, tmp_path):
+    from training.services import VersionError, model_version_evaluate
+
+    version = ModelVersion.objects.create(number=1, adapter_path=str(tmp_path))  # no training run, no dataset
+    with pytest.raises(VersionError):
+        model_version_evaluate(version_id=version.pk)
+    version.refresh_from_db()
+    evaluation = version.metrics["evaluation"]
+    assert evaluation["status"] == "failed" and "dataset are gone" in evaluation["error"]
 
 
 def test_promoting_a_version_without_its_adapter_says_why(staff, django_capture_on_commit_callbacks, tmp_path):
