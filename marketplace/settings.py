@@ -196,6 +196,10 @@ LLM_CACHE_DIR = Path(os.environ.get("LLM_CACHE_DIR", VAR_DIR / "models"))
 LLM_OPENAI_URL = os.environ.get("LLM_OPENAI_URL", "")  # e.g. http://vllm:8000/v1
 LLM_OPENAI_MODEL = os.environ.get("LLM_OPENAI_MODEL", "")
 LLM_OPENAI_API_KEY = os.environ.get("LLM_OPENAI_API_KEY", "")
+# The promoted version's LoRA adapter on an OpenAI-compatible server: off (always LLM_OPENAI_MODEL, e.g.
+# llama.cpp), named (the server was started with --lora-modules concierge-run-N=<folder>), load (vLLM loads it
+# at runtime through /v1/load_lora_adapter, with VLLM_ALLOW_RUNTIME_LORA_UPDATING=True).
+LLM_OPENAI_ADAPTERS = os.environ.get("LLM_OPENAI_ADAPTERS", "off")
 LLM_TIMEOUT = float(os.environ.get("LLM_TIMEOUT", "30"))
 LLM_TEMPERATURE = float(os.environ.get("LLM_TEMPERATURE", "0.3"))
 LLM_TOP_K = int(os.environ.get("LLM_TOP_K", "40"))

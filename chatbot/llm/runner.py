@@ -70,8 +70,17 @@ def get_backend() -> LLMBackend:
     if choice == "openai":
         if not settings.LLM_OPENAI_URL:
             raise ImproperlyConfigured("LLM_BACKEND is 'openai' but LLM_OPENAI_URL is empty.")
+        adapters = settings.LLM_OPENAI_ADAPTERS
+        if adapters not in {"off", "named", "load"}:
+            raise ImproperlyConfigured(f"LLM_OPENAI_ADAPTERS must be 'off', 'named' or 'load', not {adapters!r}.")
+        adapter = active_model()[1] if adapters != "off" else ""  # the promoted version's, served by name
         return OpenAIBackend(
-            settings.LLM_OPENAI_URL, settings.LLM_OPENAI_MODEL, settings.LLM_OPENAI_API_KEY, settings.LLM_TIMEOUT
+            settings.LLM_OPENAI_URL,
+            settings.LLM_OPENAI_MODEL,
+            settings.LLM_OPENAI_API_KEY,
+            settings.LLM_TIMEOUT,
+            adapter=adapter,
+            load_adapter=adapters == "load",
         )
     if choice == "transformers":
         from chatbot.llm.transformers_backend import load_backend  # torch takes seconds to import; only here

@@ -18,10 +18,16 @@ class FakeCompletions(BaseHTTPRequestHandler):
 
     status = 200
     received: list[tuple[dict, dict]] = []
+    paths: list[str] = []
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.received.append((dict(self.headers), body))
+        self.paths.append(self.path)
+        if self.path.endswith("/load_lora_adapter"):
+            self.send_response(200)
+            self.end_headers()
+            return
         if self.status != 200:
             self.send_error(self.status)
             return
@@ -41,7 +47,7 @@ class FakeCompletions(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    handler = type("Handler", (FakeCompletions,), {"received": []})
+    handler = type("Handler", (FakeCompletions,), {"received": [], "paths": []})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -121,3 +127,40 @@ async def test_the_runner_falls_back_when_the_endpoint_is_down(settings, dead_ur
     events = [event async for event in stream_reply(request_for(), params, catalogue_names=CATALOGUE)]
     assert (events[-1].backend, events[-1].fell_back) == ("template", True)
     assert "uBlock Origin" in events[-1].full_text
+
+
+@pytest.mark.parametrize(
+    ("mode", "model", "paths"),
+    [
+        ("off", "smollm2", ["/v1/chat/completions"]),
+        ("named", "concierge-run-7", ["/v1/chat/completions"]),
+        ("load", "concierge-run-7", ["/v1/load_lora_adapter", "/v1/chat/completions", "/v1/chat/completions"]),
+    ],
+)
+def test_the_promoted_adapter_is_requested_by_name_and_loaded_once_when_asked(
+    server, request_for, params, settings, monkeypatch, mode, model, paths
+):
+    from chatbot.llm import openai_backend, runner
+
+    handler, url = server
+    settings.LLM_BACKEND, settings.LLM_OPENAI_URL, settings.LLM_OPENAI_MODEL = "openai", url, "smollm2"
+    settings.LLM_OPENAI_ADAPTERS, settings.LLM_ADAPTER = mode, "/srv/training/run-7/adapter"
+    monkeypatch.setattr(openai_backend, "_loaded_adapters", set())
+    for _ in range(2 if mode == "load" else 1):
+        backend = runner.get_backend()
+        assert list(backend.stream(request_for(), params)) == PIECES
+    assert handler.paths == paths
+    assert handler.received[-1][1]["model"] == model
+    if mode == "load":
+        assert handler.received[0][1] == {"lora_name": "concierge-run-7", "lora_path": "/srv/training/run-7/adapter"}
+    assert backend.adapter == ("" if mode == "off" else "/srv/training/run-7/adapter")  # recorded with replies
+
+
+def test_an_unknown_adapter_mode_is_refused(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from chatbot.llm import runner
+
+    settings.LLM_BACKEND, settings.LLM_OPENAI_URL, settings.LLM_OPENAI_ADAPTERS = "openai", "http://x/v1", "maybe"
+    with pytest.raises(ImproperlyConfigured, match="LLM_OPENAI_ADAPTERS"):
+        runner.get_backend()
