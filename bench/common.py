@@ -75,9 +75,9 @@ def serve(env: dict, log: Path | None = None) -> tuple[subprocess.Popen, str]:
     return server, f"http://127.0.0.1:{port}"
 
 
-def demo_serve(scratch: Path, extra: dict) -> tuple[subprocess.Popen, str]:
-    """`make run`'s embedded default in `scratch`: SQLite, the demo catalogue indexed, daphne serving it (its
-    log in scratch/server.log), with `extra` settings."""
+def demo_environment(scratch: Path, extra: dict) -> dict:
+    """`make run`'s embedded default in `scratch`, with `extra` settings: SQLite migrated and the demo
+    catalogue indexed; the environment to serve it with (serve(env))."""
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "CHROMA_", "LLM_"))},
         "VAR_DIR": str(scratch), "LLM_CACHE_DIR": str(REPO / "var" / "models"), "CHAT_ALLOWED_ORIGINS": "*",
@@ -85,7 +85,7 @@ def demo_serve(scratch: Path, extra: dict) -> tuple[subprocess.Popen, str]:
     }  # fmt: skip
     for command in (["migrate", "--noinput"], ["load_demo_catalog", "--if-empty"], ["build_index"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=REPO, env=env, check=True, capture_output=True)
-    return serve(env, scratch / "server.log")
+    return env
 
 
 def free_port() -> int:

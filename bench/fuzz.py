@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psutil
 import websockets
-from common import demo_serve, wait_ready
+from common import demo_environment, serve, wait_ready
 
 TYPES = ["message", "feedback", "answer", "more", "reset", "tune", "nonsense", ""]
 TEXTS = ["block ads", "dark mode", "", " ", "a" * 1001, "vpn \ud800", "nul\x00", "<script>x</script>", "😀" * 30]
@@ -106,9 +106,8 @@ def main() -> None:
     rng = random.Random(args.seed)
     frames = [frame(rng) for _ in range(args.frames)]
     scratch = Path(tempfile.mkdtemp(prefix="concierge-fuzz-"))
-    server, base = demo_serve(
-        scratch, {"LLM_BACKEND": "template", "CHAT_RATE_LIMIT": "1000000", "CHAT_MAX_CONNECTIONS_PER_IP": "100000"}
-    )
+    limits_off = {"LLM_BACKEND": "template", "CHAT_RATE_LIMIT": "1000000", "CHAT_MAX_CONNECTIONS_PER_IP": "100000"}
+    server, base = serve(demo_environment(scratch, limits_off), scratch / "server.log")
     try:
         wait_ready(base, timeout=120)
         counts: Counter = Counter()

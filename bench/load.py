@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import psutil
 import websockets
-from common import demo_serve, prod_drop_database, prod_start, prod_stop, wait_ready
+from common import demo_environment, prod_drop_database, prod_start, prod_stop, serve, wait_ready
 
 NEEDS = [
     "block ads and trackers",
@@ -162,7 +162,7 @@ def run_mode(mode: str, args: argparse.Namespace) -> None:
     if mode == "prod":
         server, url, env = prod_start(scratch, web_workers=args.web_workers, extra=extra)
     else:
-        server, url = demo_serve(scratch, extra)
+        server, url = serve(demo_environment(scratch, extra), scratch / "server.log")
     try:
         ready = wait_ready(url, timeout=600)
         if ready.get("status") != "ready" and mode == "prod":

@@ -83,8 +83,11 @@ def _location() -> _Key:
     return settings.CHROMA_URL, str(settings.CHROMA_PATH), settings.CHROMA_COLLECTION
 
 
-def _close(store: Chroma) -> None:
-    store._client.close()  # type: ignore[attr-defined]  # on the client class, not on ClientAPI
+def _forget(key: _Key) -> None:
+    """Close and drop this process's client for a location; the caller holds `_opening`."""
+    opened = _opened.pop(key, None)
+    if opened is not None:
+        opened[0]._client.close()  # type: ignore[attr-defined]  # on the client class, not on ClientAPI
 
 
 def vector_store() -> Chroma:
@@ -102,7 +105,7 @@ def vector_store() -> Chroma:
             return opened[0]
         if opened is not None:
             logger.info("the search index changed in another process: reopening it")
-            _close(_opened.pop(key)[0])  # frees the old vectors; a search still using them retries
+            _forget(key)  # frees the old vectors; a search still using them retries
         store = Chroma(
             collection_name=collection,
             embedding_function=embeddings(),
@@ -115,16 +118,13 @@ def vector_store() -> Chroma:
                 "the search index (%s) is empty: keyword search only until `manage.py build_index`", url or path
             )
         while len(_opened) > MAX_OPEN_LOCATIONS:  # tests open many folders; a server opens one
-            oldest = next(iter(_opened))
-            _close(_opened.pop(oldest)[0])
+            _forget(next(iter(_opened)))
         return store
 
 
 def _discard(key: _Key, folder: Path) -> None:
     with _opening:
-        opened = _opened.pop(key, None)
-        if opened is not None:
-            _close(opened[0])
+        _forget(key)
     for entry in folder.iterdir():
         if entry.is_dir():
             shutil.rmtree(entry)
@@ -135,9 +135,7 @@ def _discard(key: _Key, folder: Path) -> None:
 def vector_store_reopen() -> Chroma:
     """Open the index afresh: after a search failed on a client another process's write made stale."""
     with _opening:
-        opened = _opened.pop(_location(), None)
-        if opened is not None:
-            _close(opened[0])
+        _forget(_location())
     return vector_store()
 
 

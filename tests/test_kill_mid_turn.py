@@ -21,7 +21,7 @@ import websockets
 from tests.conftest import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT))
-from bench.common import serve  # noqa: E402
+from bench.common import demo_environment, serve  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -69,13 +69,7 @@ async def cards_then_kill(url: str, session: str, text: str, server: subprocess.
 def test_a_turn_killed_mid_reply_leaves_nothing_half_stored(tmp_path):
     model = ThreadingHTTPServer(("127.0.0.1", 0), SlowModel)
     threading.Thread(target=model.serve_forever, daemon=True).start()
-    env = {
-        **{key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "CHROMA_", "LLM_"))},
-        "VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", "CHAT_ALLOWED_ORIGINS": "*",
-        "LLM_BACKEND": "template", "LOG_LEVEL": "WARNING",
-    }  # fmt: skip
-    for command in (["migrate", "--noinput"], ["load_demo_catalog", "--if-empty"], ["build_index"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=REPO_ROOT, env=env, check=True, capture_output=True)
+    env = demo_environment(tmp_path, {"LLM_BACKEND": "template"})
     server, base = serve(env)
     url = base.replace("http", "ws") + "/ws/chat/"
     session, first = asyncio.run(turn(url, "block ads"))  # turn 1, stored whole
