@@ -1,5 +1,6 @@
 """Ingestion figures: import time for the shared AMO catalogue (database, then index embedding, then a
-repeat import) and HTML parse throughput in pages per second.
+repeat import), the encoder's documents per second beside sentence-transformers' own encode (torch,
+batch 64: the encoder before ONNX Runtime) on the same documents, and HTML parse throughput.
 
 Usage: python bench/ingest.py [--catalog ../shared/datasets/amo-catalog.json] [--pages DIR_OR_FILE ...]
 Runs against a scratch database and index, never var/.
@@ -34,6 +35,23 @@ def parse_throughput(paths: list[Path], min_seconds: float = 3.0) -> tuple[int, 
     return parsed, size, time.perf_counter() - start
 
 
+def encoder_throughput() -> tuple[float, float]:
+    """Documents per second for the index's encoder and for sentence-transformers on torch, same texts."""
+    from marketplace.models import Addon
+    from retrieval.documents import addon_text
+    from retrieval.embedder import embeddings
+
+    texts = [addon_text(addon) for addon in Addon.objects.prefetch_related("categories")]
+    encoder = embeddings()
+    figures = []
+    for encode in (encoder.embed_documents, lambda batch: encoder.model.encode(batch, batch_size=64)):
+        encode(texts[:16])  # warm
+        start = time.perf_counter()
+        encode(texts)
+        figures.append(len(texts) / (time.perf_counter() - start))
+    return figures[0], figures[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--catalog", type=Path, default=SHARED / "amo-catalog.json")
@@ -50,12 +68,22 @@ def main() -> None:
             f"import {args.catalog.name} (database): {first:.2f} s for {run.created} add-ons "
             f"({run.created / first:.0f} add-ons/s), skipped {run.skipped}"
         )
+        from retrieval.embedder import embeddings
+
+        start = time.perf_counter()
+        embeddings()
+        print(f"encoder load (with its one-time ONNX export): {time.perf_counter() - start:.1f} s")
         start = time.perf_counter()
         report = index_sync()
         embed = time.perf_counter() - start
         print(
             f"index sync (embedding {report.embedded}): {embed:.2f} s ({report.embedded / embed:.0f} add-ons/s); "
             f"import with index, as `import_catalog` runs it embedded: {first + embed:.2f} s"
+        )
+        onnx, torch = encoder_throughput()
+        print(
+            f"encoder: {onnx:.0f} documents/s (ONNX Runtime, shortest first, batches of 8); sentence-transformers "
+            f"on torch, batch 64: {torch:.0f} documents/s (ratio {onnx / torch:.2f})"
         )
         start = time.perf_counter()
         run = import_catalog(args.catalog, index=False)

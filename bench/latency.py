@@ -37,6 +37,23 @@ def in_process(queries: list[str], *, cold: bool = False) -> list[float]:
     return samples
 
 
+def unseen_with_torch_queries(queries: list[str]) -> list[float]:
+    """The baseline: needs never seen, their embedding by sentence-transformers on torch (the query encoder
+    before ONNX Runtime), everything else as shipped."""
+    from django.conf import settings
+
+    from retrieval.embedder import _batcher, embeddings
+
+    encoder = embeddings()
+    batcher = _batcher(settings.EMBEDDING_MODEL)
+    shipped = batcher.encode
+    batcher.encode = lambda texts: encoder.model.encode(texts, normalize_embeddings=True).tolist()
+    try:
+        return in_process(queries, cold=True)
+    finally:
+        batcher.encode = shipped
+
+
 def over_http(queries: list[str]) -> list[float]:
     import httpx
 
@@ -111,13 +128,22 @@ def main() -> None:
     queries = queries * args.repeats
     one_x = (in_process(queries), over_http(queries))
     cold = in_process(queries, cold=True)
+    baseline = unseen_with_torch_queries(queries)
     grow = grow_tenfold()
     print(f"10x catalogue: {Addon.objects.count()} add-ons, synthetic rows and vectors inserted in {grow:.1f} s")
     ten_x = (in_process(queries), over_http(queries))
     ten_cold = in_process(queries, cold=True)
-    for label, (local, http), unseen in (("1x", one_x, cold), ("10x", ten_x, ten_cold)):
+    ten_baseline = unseen_with_torch_queries(queries)
+    for label, (local, http), unseen, torch_unseen in (
+        ("1x", one_x, cold, baseline),
+        ("10x", ten_x, ten_cold, ten_baseline),
+    ):
         print(f"{label:>4} in-process recommend: {percentiles(local)}")
         print(f"{label:>4} in-process, every need unseen (caches emptied): {percentiles(unseen)}")
+        print(
+            f"{label:>4} the same, query embedded by sentence-transformers on torch (baseline): "
+            f"{percentiles(torch_unseen)} (ratio {statistics.median(unseen) / statistics.median(torch_unseen):.2f})"
+        )
         print(f"{label:>4} over HTTP /api/recommend: {percentiles(http)}")
     print(
         f"growth 10x/1x (p50): in-process {statistics.median(ten_x[0]) / statistics.median(one_x[0]):.2f}x, "

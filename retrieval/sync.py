@@ -97,6 +97,7 @@ def _sync(store: Chroma, wanted: list[str] | None) -> SyncReport:
         else:
             to_embed.append((addon.slug, text, metadata))
     batch_size = settings.INDEX_SYNC_BATCH_SIZE
+    to_embed.sort(key=lambda item: len(item[1]))  # texts of a length share a pass: the encoder pads little
     for batch in _batches(to_embed, batch_size):
         store.add_texts(
             texts=[text for _, text, _ in batch], metadatas=[m for _, _, m in batch], ids=[slug for slug, _, _ in batch]
