@@ -27,3 +27,8 @@ def category_list() -> QuerySet[Category]:
 
 def catalog_is_empty() -> bool:
     return not Addon.objects.exists()
+
+
+def addon_names() -> list[str]:
+    """Names of the active catalogue: what the name guard knows as add-ons."""
+    return list(Addon.objects.filter(is_active=True).values_list("name", flat=True))

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -17,12 +19,26 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _names(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 def env_bool(name: str, default: bool = False) -> bool:
-    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+    return _flag(os.environ.get(name, str(default)))
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return _names(os.environ.get(name, default))
+
+
+def env_optional(name: str, parse: Callable[[str], Any]) -> Any:
+    """The variable parsed, or None when it is unset or empty (something else decides)."""
+    value = os.environ.get(name, "").strip()
+    return parse(value) if value else None
 
 
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -223,25 +239,32 @@ LLM_TORCH_THREADS = int(os.environ.get("LLM_TORCH_THREADS", "1"))
 LLM_REPLY_KINDS = env_list("LLM_REPLY_KINDS", "recommend,more")
 
 # Fine-tuning (QLoRA): the base model is LLM_MODEL; datasets, adapters and merged exports live under TRAINING_DIR.
+# A profile (training.config.PROFILES: "cpu" or "gpu"; "auto" picks by LLM_DEVICE) gives every hyperparameter;
+# a TRAINING_<NAME> variable overrides the profile's value (unset: None, the profile decides).
 TRAINING_DIR = Path(os.environ.get("TRAINING_DIR", VAR_DIR / "training"))
-TRAINING_LOAD_IN_4BIT = env_bool("TRAINING_LOAD_IN_4BIT", True)  # NF4 + double quantisation via bitsandbytes
-TRAINING_LORA_R = int(os.environ.get("TRAINING_LORA_R", "8"))
-TRAINING_LORA_ALPHA = int(os.environ.get("TRAINING_LORA_ALPHA", "16"))
-TRAINING_LORA_DROPOUT = float(os.environ.get("TRAINING_LORA_DROPOUT", "0.05"))
-TRAINING_TARGET_MODULES = env_list("TRAINING_TARGET_MODULES", "q_proj,k_proj,v_proj,o_proj")
-TRAINING_GRADIENT_CHECKPOINTING = env_bool("TRAINING_GRADIENT_CHECKPOINTING", True)
-TRAINING_MAX_SEQ_LENGTH = int(os.environ.get("TRAINING_MAX_SEQ_LENGTH", "384"))
-TRAINING_LEARNING_RATE = float(os.environ.get("TRAINING_LEARNING_RATE", "2e-4"))
-TRAINING_EPOCHS = int(os.environ.get("TRAINING_EPOCHS", "1"))
-TRAINING_MAX_STEPS = int(os.environ.get("TRAINING_MAX_STEPS", "0"))  # 0: the epochs decide
-TRAINING_BATCH_SIZE = int(os.environ.get("TRAINING_BATCH_SIZE", "4"))
-TRAINING_GRAD_ACCUMULATION = int(os.environ.get("TRAINING_GRAD_ACCUMULATION", "4"))
-TRAINING_WARMUP_STEPS = int(os.environ.get("TRAINING_WARMUP_STEPS", "10"))
-TRAINING_SEED = int(os.environ.get("TRAINING_SEED", "42"))
-TRAINING_VALIDATION_FRACTION = float(os.environ.get("TRAINING_VALIDATION_FRACTION", "0.1"))
-TRAINING_EVAL_EXAMPLES = int(os.environ.get("TRAINING_EVAL_EXAMPLES", "64"))  # validation examples for the loss
-TRAINING_GROUNDED_SAMPLES = int(os.environ.get("TRAINING_GROUNDED_SAMPLES", "16"))  # held-out needs answered
-TRAINING_MERGE = env_bool("TRAINING_MERGE", False)  # also export base + adapter merged into one model folder
+TRAINING_PROFILE = os.environ.get("TRAINING_PROFILE", "auto")
+
+
+TRAINING_LOAD_IN_4BIT = env_optional("TRAINING_LOAD_IN_4BIT", _flag)  # NF4 + double quantisation (bitsandbytes)
+TRAINING_LORA_R = env_optional("TRAINING_LORA_R", int)
+TRAINING_LORA_ALPHA = env_optional("TRAINING_LORA_ALPHA", int)
+TRAINING_LORA_DROPOUT = env_optional("TRAINING_LORA_DROPOUT", float)
+TRAINING_TARGET_MODULES = env_optional("TRAINING_TARGET_MODULES", _names)
+TRAINING_GRADIENT_CHECKPOINTING = env_optional("TRAINING_GRADIENT_CHECKPOINTING", _flag)
+TRAINING_BF16_AUTOCAST = env_optional("TRAINING_BF16_AUTOCAST", _flag)  # mixed precision for the training steps
+TRAINING_MAX_SEQ_LENGTH = env_optional("TRAINING_MAX_SEQ_LENGTH", int)
+TRAINING_LEARNING_RATE = env_optional("TRAINING_LEARNING_RATE", float)
+TRAINING_EPOCHS = env_optional("TRAINING_EPOCHS", int)
+TRAINING_MAX_STEPS = env_optional("TRAINING_MAX_STEPS", int)  # 0: the epochs decide
+TRAINING_BATCH_SIZE = env_optional("TRAINING_BATCH_SIZE", int)
+TRAINING_GRAD_ACCUMULATION = env_optional("TRAINING_GRAD_ACCUMULATION", int)
+TRAINING_WARMUP_STEPS = env_optional("TRAINING_WARMUP_STEPS", int)
+TRAINING_SEED = env_optional("TRAINING_SEED", int)
+TRAINING_VALIDATION_FRACTION = env_optional("TRAINING_VALIDATION_FRACTION", float)
+TRAINING_EVAL_EXAMPLES = env_optional("TRAINING_EVAL_EXAMPLES", int)  # validation examples for the loss
+TRAINING_GROUNDED_SAMPLES = env_optional("TRAINING_GROUNDED_SAMPLES", int)  # held-out needs answered and scored
+TRAINING_SOURCES = env_optional("TRAINING_SOURCES", _names)  # catalogue, conversations
+TRAINING_MERGE = env_optional("TRAINING_MERGE", _flag)  # also export base + adapter merged into one model folder
 TRAINING_ACTIVE_VERSION_TTL = float(os.environ.get("TRAINING_ACTIVE_VERSION_TTL", "5"))  # seconds between lookups
 # Which promoted model version writes the replies: a dotted path to a callable returning (base model,
 # adapter) or None; the LLM layer asks it rather than importing the training app that trains on it.

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.contrib.admin import helpers
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from marketplace.admin_history import HistoryAdmin
+from training.admin_tables import answers_table, config_table, counts_table, evaluation_table, phases_table
 from training.chart import loss_curve_svg
+from training.estimate import training_estimate
+from training.forms import PromoteAnywayForm, RetrainForm
 from training.models import ModelVersion, TrainingRun
-from training.selectors import metric_change, model_version_active, training_run_progress
+from training.selectors import (
+    duration,
+    metric_change,
+    model_version_active,
+    training_run_progress,
+    training_run_progress_text,
+)
 from training.services import (
+    PromotionRefused,
     TrainingBusy,
     TrainingRunError,
     VersionError,
@@ -23,22 +35,6 @@ from training.services import (
     training_run_cancel,
     training_run_start,
 )
-
-
-def _seconds(value: int | None) -> str:
-    if value is None:
-        return "—"
-    minutes, seconds = divmod(int(value), 60)
-    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
-
-
-def _metrics_table(metrics: dict) -> str:
-    rows = [
-        ("Validation loss", metric_change(metrics, "validation_loss")),
-        ("Perplexity", metric_change(metrics, "perplexity", 2)),
-        ("Names the right add-on (held-out needs)", metric_change(metrics, "grounded", 2)),
-    ]
-    return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
 
 
 @admin.register(TrainingRun)
@@ -62,22 +58,24 @@ class TrainingRunAdmin(HistoryAdmin):
     change_list_template = "admin/training/trainingrun/change_list.html"
     change_form_template = "admin/training/trainingrun/change_form.html"
     fieldsets = [
-        (None, {"fields": ["status", "trigger", "progress_bar", "loss_curve", "error"]}),
-        ("Metrics", {"fields": ["metrics_table", "counts", "metrics"]}),
-        ("Configuration", {"fields": ["config", "dataset_path"]}),
+        (None, {"fields": ["status", "trigger", "progress_bar", "phases", "loss_curve", "error"]}),
+        ("Held-out evaluation", {"fields": ["metrics_table", "sample_answers"]}),
+        ("Dataset", {"fields": ["counts_table", "dataset_path"]}),
+        ("Configuration", {"fields": ["config_table"]}),
         ("Log", {"fields": ["log_text", "created_at", "started_at", "finished_at"]}),
     ]
     readonly_fields = [
         "status",
         "trigger",
         "progress_bar",
+        "phases",
         "loss_curve",
         "error",
         "metrics_table",
-        "counts",
-        "metrics",
-        "config",
+        "sample_answers",
+        "counts_table",
         "dataset_path",
+        "config_table",
         "log_text",
         "created_at",
         "started_at",
@@ -91,22 +89,31 @@ class TrainingRunAdmin(HistoryAdmin):
     def progress_bar(self, run: TrainingRun) -> str:
         return format_html(
             '<progress data-training-run="{}" data-live="{}" max="{}" value="{}" style="width:12em"></progress> '
-            '<span data-training-run-text="{}">{}</span>',
+            '<span data-training-run-text="{}"{}>{}</span>',
             run.pk,
             "1" if run.is_live else "",
-            run.total_steps or 1,
-            run.step,
+            run.phase_total or 1,
+            run.phase_done,
             run.pk,
-            self._progress_text(run),
+            format_html(' style="color:#ba2121;font-weight:bold"') if run.is_stalled else "",
+            training_run_progress_text(run),
         )
 
-    @staticmethod
-    def _progress_text(run: TrainingRun) -> str:
-        if not run.total_steps:
-            return run.get_status_display()
-        loss = f" · loss {run.loss:.3f}" if run.loss is not None else ""
-        eta = f" · ETA {_seconds(run.eta_seconds)}" if run.is_live and run.eta_seconds is not None else ""
-        return f"{run.step}/{run.total_steps}{loss}{eta}"
+    @admin.display(description="Phases")
+    def phases(self, run: TrainingRun) -> str:
+        return phases_table(run)
+
+    @admin.display(description="Sample answers")
+    def sample_answers(self, run: TrainingRun) -> str:
+        return answers_table(run.metrics.get("before"), run.metrics.get("after"))
+
+    @admin.display(description="Examples")
+    def counts_table(self, run: TrainingRun) -> str:
+        return counts_table(run.counts)
+
+    @admin.display(description="Settings")
+    def config_table(self, run: TrainingRun) -> str:
+        return config_table(run.config)
 
     @admin.display(description="Validation loss")
     def validation_loss(self, run: TrainingRun) -> str:
@@ -131,7 +138,9 @@ class TrainingRunAdmin(HistoryAdmin):
 
     @admin.display(description="Before and after")
     def metrics_table(self, run: TrainingRun) -> str:
-        return _metrics_table(run.metrics)
+        return evaluation_table(
+            [("Before training (base)", run.metrics.get("before")), ("After training", run.metrics.get("after"))]
+        )
 
     @admin.display(description="Log")
     def log_text(self, run: TrainingRun) -> str:
@@ -159,23 +168,39 @@ class TrainingRunAdmin(HistoryAdmin):
             return require_POST(self.admin_site.admin_view(view))
 
         return [
-            path("retrain/", staff(self.retrain_view), name="training_trainingrun_retrain"),
+            path("retrain/", self.admin_site.admin_view(self.retrain_view), name="training_trainingrun_retrain"),
             path("<int:run_id>/cancel/", staff(self.cancel_view), name="training_trainingrun_cancel"),
             path("progress/", self.admin_site.admin_view(self.progress_view), name="training_trainingrun_progress"),
             *super().get_urls(),
         ]
 
-    def retrain_view(self, request: HttpRequest) -> HttpResponseRedirect:
+    def retrain_view(self, request: HttpRequest) -> HttpResponse:
+        """The Retrain form: profile, steps and data sources, with the time each phase is expected to take;
+        "Start training" starts the run, "Update estimate" only recomputes."""
         if not request.user.has_perm("training.add_trainingrun"):
             messages.error(request, "You may not start training runs.")
-        else:
+            return HttpResponseRedirect(reverse("admin:training_trainingrun_changelist"))
+        form = RetrainForm(request.POST) if request.method == "POST" else RetrainForm.defaults()
+        config = form.config()
+        if config is not None and "start" in request.POST:
             try:
-                run = training_run_start(trigger=TrainingRun.Trigger.ADMIN)
+                run = training_run_start(trigger=TrainingRun.Trigger.ADMIN, overrides=form.overrides())
             except TrainingBusy as error:
                 messages.warning(request, str(error))
             else:
                 messages.success(request, f"Retraining started as run #{run.pk}: its progress shows below.")
-        return HttpResponseRedirect(reverse("admin:training_trainingrun_changelist"))
+                return HttpResponseRedirect(reverse("admin:training_trainingrun_changelist"))
+        estimate = training_estimate(config) if config else {}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Retrain the language model",
+            "form": form,
+            "config": config,
+            "estimate": [(label, duration(estimate.get(value))) for value, label in TrainingRun.Phase.choices],
+            "total": duration(sum(estimate.values())) if estimate else "—",
+        }
+        return TemplateResponse(request, "admin/training/trainingrun/retrain.html", context)
 
     def cancel_view(self, request: HttpRequest, run_id: int) -> HttpResponseRedirect:
         if not self.has_cancel_permission(request):
@@ -207,10 +232,11 @@ class ModelVersionAdmin(HistoryAdmin):
         "run",
         "previous",
         "metrics_table",
-        "training_config",
-        "metrics",
+        "sample_answers",
+        "config_table",
         "created_at",
         "promoted_at",
+        "promotion_override",
     ]
     fields = tuple(readonly_fields)
 
@@ -239,23 +265,62 @@ class ModelVersionAdmin(HistoryAdmin):
             version.training_run_id,
         )
 
-    @admin.display(description="Before and after training")
+    @admin.display(description="Held-out evaluation")
     def metrics_table(self, version: ModelVersion) -> str:
-        return _metrics_table(version.metrics)
+        """Base, this version and what serves now, side by side (each measured on its own run's held-out
+        needs); a re-evaluation, when there is one, beside them."""
+        serving = model_version_active()
+        columns = [("Base model", version.metrics.get("before")), (str(version), version.metrics.get("after"))]
+        evaluation = version.metrics.get("evaluation", {})
+        if evaluation.get("status") == "succeeded":
+            columns.append((f"{version}, evaluated again", evaluation))
+        if serving is not None and serving != version:
+            columns.append((f"Serving now: {serving}", serving.metrics.get("after")))
+        table = evaluation_table(columns)
+        if evaluation.get("status") in {"pending", "running", "failed"}:
+            note = evaluation.get("error") or "the result shows here when it is done"
+            return format_html("{}<p>Evaluation {}: {}</p>", table, evaluation["status"], note)
+        return table
+
+    @admin.display(description="Sample answers")
+    def sample_answers(self, version: ModelVersion) -> str:
+        return answers_table(version.metrics.get("before"), version.metrics.get("after"))
+
+    @admin.display(description="Training settings")
+    def config_table(self, version: ModelVersion) -> str:
+        return config_table(version.training_config)
 
     @admin.action(
         description="Promote the selected version (the chat uses it from the next reply)", permissions=["promote"]
     )
-    def promote(self, request: HttpRequest, queryset) -> None:
+    def promote(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        """Promotes at once, unless the version scores worse than what serves: then a page lists where, and
+        promoting it anyway takes a reason, recorded on the version."""
         if queryset.count() != 1:
             messages.error(request, "Select exactly one version to promote.")
-            return
+            return None
+        version = queryset.get()
+        anyway = "promote_anyway" in request.POST
+        form = PromoteAnywayForm(request.POST if anyway else None)
         try:
-            version = model_version_promote(version_id=queryset.get().pk)
+            reason = form.cleaned_data["reason"] if anyway and form.is_valid() else ""
+            version = model_version_promote(version_id=version.pk, force=bool(reason), reason=reason)
+        except PromotionRefused as refused:
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"Promote {version} anyway?",
+                "version": version,
+                "worse": refused.worse,
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/training/modelversion/promote_anyway.html", context)
         except VersionError as error:
             messages.error(request, str(error))
-        else:
-            messages.success(request, f"{version} now writes the chat's replies.")
+            return None
+        messages.success(request, f"{version} now writes the chat's replies.")
+        return None
 
     @admin.action(description="Evaluate the selected versions again", permissions=["promote"])
     def evaluate(self, request: HttpRequest, queryset) -> None:

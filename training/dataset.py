@@ -6,8 +6,10 @@ naming it) with the cards retrieval would show (the right add-on among neighbour
 and a grounded answer that names the right one and says why; metadata questions (what does it do,
 which category, is it free) are answered from the add-on's listing facts. Conversation examples are
 replies from satisfied conversations or with up-voted cards, never ones with a down-voted card or
-followed by "unsatisfied". Examples of one add-on (or one conversation) stay in one split, so the
-validation set holds needs the model never trained on.
+followed by "unsatisfied". Every target passes the chat's own claim verifier (chatbot.llm.verifier) against
+its cards and need, so training never teaches a reply the chat would cut; the rest are counted as dropped.
+Examples of one add-on (or one conversation) stay in one split, so the validation set holds needs the
+model never trained on.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ import random
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from chatbot.dialogue.decision import ReplyKind
 from chatbot.llm.base import CardFact, ReplyRequest
 from chatbot.llm.prompts import build_messages
 from chatbot.llm.template import gist
+from chatbot.llm.verifier import Facts, unsupported
 from chatbot.models import Conversation, Message
 from marketplace.models import Addon
 from retrieval.text import STOP_WORDS
@@ -53,6 +56,15 @@ class Example:
     need: str  # what the visitor asked, as the prompt states it
     messages: tuple[dict, ...]  # the chat's prompt (system, worked example, user), then the answer
     answer_name: str  # the add-on the answer must name; empty when none is required
+    cards: tuple[CardFact, ...]  # what the prompt shows: all the answer may claim, with the need
+
+    @property
+    def answer(self) -> str:
+        return self.messages[-1]["content"]
+
+    def verified(self) -> bool:
+        """Whether the chat's claim verifier lets every word of the answer through."""
+        return not unsupported(self.answer, Facts.of(self.cards, self.need))
 
 
 @dataclass(frozen=True)
@@ -76,7 +88,9 @@ def _facts(addon: Addon) -> CardFact:
 
 def _example(source: str, group: str, request: ReplyRequest, answer: str, answer_name: str) -> Example:
     messages = (*build_messages(request), {"role": "assistant", "content": answer})
-    return Example(source=source, group=group, need=request.need, messages=messages, answer_name=answer_name)
+    return Example(
+        source=source, group=group, need=request.need, messages=messages, answer_name=answer_name, cards=request.cards
+    )
 
 
 def _first_sentence(text: str) -> str:
@@ -164,11 +178,7 @@ def _addon_examples(
         request = ReplyRequest(kind=ReplyKind.RECOMMEND, need=f"Which category is {name} in?", cards=(_facts(addon),))
         yield _example("category", group, request, f"{name} is in {listed}.", name)
     price = "Requires payment" if addon.requires_payment else "Free to install"
-    answer = (
-        f"{name} asks for a payment for some of its features."
-        if addon.requires_payment
-        else f"Yes, {name} is free to install."
-    )
+    answer = f"{name} requires payment." if addon.requires_payment else f"{name} is free to install."
     # The prompt shows a card's name, categories and summary only, so the price goes into the summary.
     priced = replace(_facts(addon), summary=f"{price}. {addon.summary_text}".strip())
     request = ReplyRequest(kind=ReplyKind.RECOMMEND, need=f"Is {name} free?", cards=(priced,))
@@ -255,10 +265,34 @@ def templated(example: Example, tokenizer) -> dict:
         "group": example.group,
         "need": example.need,
         "answer_name": example.answer_name,
+        "cards": [asdict(card) for card in example.cards],
         "messages": list(example.messages),
         "prompt": prompt,
         "completion": full[len(prompt) :],
     }
+
+
+def row_cards(row: dict) -> tuple[CardFact, ...]:
+    """The cards a saved row's prompt showed."""
+    return tuple(
+        CardFact(**{**card, "categories": tuple(card["categories"]), "sites": tuple(card["sites"])})
+        for card in row["cards"]
+    )
+
+
+def examples_for(sources: Iterable[str], *, seed: int) -> tuple[list[Example], dict[str, int]]:
+    """The examples of the chosen sources whose answers pass the verifier, and how many were dropped by
+    source because they did not."""
+    builders = {"catalogue": lambda: catalogue_examples(seed=seed), "conversations": conversation_examples}
+    kept: list[Example] = []
+    dropped: dict[str, int] = defaultdict(int)
+    for source in sources:
+        for example in builders[source]():
+            if example.verified():
+                kept.append(example)
+            else:
+                dropped[example.source] += 1
+    return kept, dict(sorted(dropped.items()))
 
 
 def training_set_write(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 
 class TrainingRun(models.Model):
@@ -19,7 +20,16 @@ class TrainingRun(models.Model):
         CLI = "cli", "Command line"
         ADMIN = "admin", "Admin action"
 
+    class Phase(models.TextChoices):
+        DATASET = "dataset", "Building the dataset"
+        LOAD = "load", "Loading the model"
+        EVALUATE_BEFORE = "evaluate_before", "Evaluating before training"
+        TRAIN = "train", "Training"
+        EVALUATE_AFTER = "evaluate_after", "Evaluating after training"
+        SAVE = "save", "Saving the adapter"
+
     LIVE = (Status.PENDING, Status.RUNNING)
+    STALLED_AFTER_SECONDS = 600  # no progress written for this long: the worker is likely gone or stuck
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.CLI)
@@ -31,6 +41,13 @@ class TrainingRun(models.Model):
     loss = models.FloatField(null=True, blank=True, help_text="Training loss at the last step.")
     eta_seconds = models.PositiveIntegerField(null=True, blank=True)
     loss_history = models.JSONField(default=list, blank=True, help_text="[step, loss] pairs for the chart.")
+    phase = models.CharField(max_length=16, choices=Phase.choices, blank=True)
+    phase_done = models.PositiveIntegerField(default=0)
+    phase_total = models.PositiveIntegerField(default=0)
+    phase_started_at = models.DateTimeField(null=True, blank=True)
+    phase_seconds = models.JSONField(default=dict, blank=True, help_text="Wall time of each finished phase.")
+    estimate_seconds = models.JSONField(default=dict, blank=True, help_text="Expected seconds by phase.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="When progress was last written.")
     log = models.TextField(blank=True)
     metrics = models.JSONField(default=dict, blank=True, help_text="Evaluation before and after training.")
     error = models.TextField(blank=True)
@@ -58,6 +75,16 @@ class TrainingRun(models.Model):
     @property
     def progress(self) -> float:
         return self.step / self.total_steps if self.total_steps else 0.0
+
+    @property
+    def is_stalled(self) -> bool:
+        """Running, but nothing written for STALLED_AFTER_SECONDS."""
+        last = self.heartbeat_at or self.started_at
+        return (
+            self.status == self.Status.RUNNING
+            and last is not None
+            and (timezone.now() - last).total_seconds() > self.STALLED_AFTER_SECONDS
+        )
 
 
 class ModelVersion(models.Model):
@@ -88,6 +115,9 @@ class ModelVersion(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     promoted_at = models.DateTimeField(null=True, blank=True)
+    promotion_override = models.TextField(
+        blank=True, help_text="Why it was promoted although it scored worse than what served (empty: it did not)."
+    )
 
     class Meta:
         ordering = ["-number"]

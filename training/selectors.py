@@ -56,21 +56,43 @@ def training_run_live() -> TrainingRun | None:
     return TrainingRun.objects.filter(status__in=TrainingRun.LIVE).first()
 
 
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+
+
+def training_run_progress_text(run: TrainingRun) -> str:
+    """What a run is doing, for admin's bar: phase, its progress, loss while training, ETA of the whole run."""
+    if run.status != TrainingRun.Status.RUNNING or not run.phase:
+        return run.get_status_display() + (" · cancelling" if run.cancel_requested and run.is_live else "")
+    parts = [run.get_phase_display()]
+    if run.phase_total:
+        training = run.phase == TrainingRun.Phase.TRAIN
+        parts.append(f"step {run.phase_done}/{run.phase_total}" if training else f"{run.phase_done}/{run.phase_total}")
+    if run.phase == TrainingRun.Phase.TRAIN and run.loss is not None:
+        parts.append(f"loss {run.loss:.3f}")
+    if run.eta_seconds is not None:
+        parts.append(f"ETA {duration(run.eta_seconds)}")
+    if run.is_stalled:
+        parts.append(f"STALLED: no progress since {run.heartbeat_at:%H:%M:%S}")
+    if run.cancel_requested:
+        parts.append("cancelling")
+    return " · ".join(parts)
+
+
 def training_run_progress(*, run_ids: list[int]) -> dict[str, dict]:
-    """What the admin's progress bars poll: status, step, loss and ETA per run."""
-    runs = TrainingRun.objects.filter(pk__in=run_ids).only(
-        "status", "step", "total_steps", "loss", "eta_seconds", "cancel_requested"
-    )
+    """What the admin's progress bars poll: status, the current phase's progress and the text to show."""
+    runs = TrainingRun.objects.filter(pk__in=run_ids)
     return {
         str(run.pk): {
             "status": run.status,
-            "label": run.get_status_display(),
-            "step": run.step,
-            "total_steps": run.total_steps,
-            "percent": round(run.progress * 100, 1),
-            "loss": run.loss,
-            "eta_seconds": run.eta_seconds,
-            "cancel_requested": run.cancel_requested,
+            "live": run.is_live,
+            "done": run.phase_done,
+            "total": run.phase_total,
+            "stalled": run.is_stalled,
+            "text": training_run_progress_text(run),
         }
         for run in runs
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,8 +20,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from marketplace.jobs import enqueue
+from marketplace.selectors import addon_names
 from training import dataset
 from training.config import TrainingConfig
+from training.estimate import training_estimate
 from training.models import ModelVersion, TrainingRun
 from training.selectors import model_version_serving_forget, training_run_live
 
@@ -43,6 +46,24 @@ class TrainingBusy(TrainingRunError):
 
 class VersionError(Exception):
     """A promote or rollback that cannot happen (missing adapter, nothing to roll back...)."""
+
+
+class PromotionRefused(VersionError):
+    """The version scores worse than what serves: promoting it needs `force` and a reason."""
+
+    def __init__(self, version: ModelVersion, worse: list[str]) -> None:
+        self.worse = worse
+        super().__init__(
+            f"{version} scores worse than what serves ({'; '.join(worse)}): promote it anyway with a reason"
+        )
+
+
+# Held-out figures the promote gate compares: key in metrics["after"]["grounded"], label, higher is better.
+GATED_FIGURES = (
+    ("rate", "names the right add-on", True),
+    ("supported_rate", "supported sentences", True),
+    ("invented", "invented add-ons", False),
+)
 
 
 def run_directory(run: TrainingRun) -> Path:
@@ -102,7 +123,7 @@ def training_set_build(*, run_id: int) -> dataset.DatasetFiles:
 
     run = TrainingRun.objects.get(pk=run_id)
     config = TrainingConfig.from_dict(run.config)
-    examples = dataset.catalogue_examples(seed=config.seed) + dataset.conversation_examples()
+    examples, dropped = dataset.examples_for(config.sources, seed=config.seed)
     files = dataset.training_set_write(
         examples=examples,
         tokenizer=load_tokenizer(config.base_model),
@@ -110,26 +131,81 @@ def training_set_build(*, run_id: int) -> dataset.DatasetFiles:
         fraction=config.validation_fraction,
         seed=config.seed,
     )
+    files.counts["dropped_unverified"] = dropped
     TrainingRun.objects.filter(pk=run.pk).update(dataset_path=str(files.train.parent), counts=files.counts)
     return files
+
+
+class _Phases:
+    """Writes the run's phase, its progress and ETA, and a heartbeat, from the first second; times each
+    phase. The ETA is what is left of this phase at its pace so far, plus the estimate of the phases after."""
+
+    def __init__(self, run: TrainingRun, estimate: dict[str, float]) -> None:
+        self.run = run
+        self.estimate = estimate
+        self.seconds: dict[str, float] = {}
+        self.phase = ""
+        self.started = 0.0
+        TrainingRun.objects.filter(pk=run.pk).update(estimate_seconds=estimate)
+
+    def start(self, phase: str, total: int = 0) -> None:
+        self._close()
+        self.phase, self.started = phase, time.monotonic()
+        now = timezone.now()
+        TrainingRun.objects.filter(pk=self.run.pk).update(
+            phase=phase,
+            phase_done=0,
+            phase_total=total,
+            phase_started_at=now,
+            heartbeat_at=now,
+            phase_seconds=self.seconds,
+            eta_seconds=round(self._later(phase) + self.estimate.get(phase, 0)),
+        )
+
+    def advance(self, done: int, total: int, **fields: object) -> None:
+        elapsed = time.monotonic() - self.started
+        left = elapsed / done * (total - done) if done else self.estimate.get(self.phase, 0)
+        TrainingRun.objects.filter(pk=self.run.pk).update(
+            phase_done=done,
+            phase_total=total,
+            heartbeat_at=timezone.now(),
+            eta_seconds=round(left + self._later(self.phase)),
+            **fields,
+        )
+
+    def finish(self) -> dict[str, float]:
+        self._close()
+        self.phase = ""
+        TrainingRun.objects.filter(pk=self.run.pk).update(phase_seconds=self.seconds)
+        return self.seconds
+
+    def _close(self) -> None:
+        if self.phase:
+            self.seconds[self.phase] = round(time.monotonic() - self.started, 1)
+
+    def _later(self, phase: str) -> float:
+        order = list(TrainingRun.Phase.values)
+        return sum(self.estimate.get(later, 0) for later in order[order.index(phase) + 1 :])
 
 
 class _Progress:
     """Writes each optimizer step to the run row and says whether to go on (no cancel requested)."""
 
-    def __init__(self, run: TrainingRun) -> None:
+    def __init__(self, run: TrainingRun, phases: _Phases) -> None:
         self.run = run
+        self.phases = phases
         self.history: list[list[float]] = []
 
     def __call__(self, report: StepReport) -> bool:
         self.history.append([report.step, round(report.loss, 4)])
         if len(self.history) > CHART_POINTS:
             self.history = self.history[:-1:2] + self.history[-1:]
-        TrainingRun.objects.filter(pk=self.run.pk).update(
+        self.phases.advance(
+            report.step,
+            report.total_steps,
             step=report.step,
             total_steps=report.total_steps,
             loss=report.loss,
-            eta_seconds=report.eta_seconds,
             loss_history=self.history,
         )
         if report.step == 1 or report.step == report.total_steps or report.step % 10 == 0:
@@ -141,18 +217,23 @@ class _Progress:
 
 
 def _finish(run: TrainingRun, status: str, **fields) -> TrainingRun:
-    TrainingRun.objects.filter(pk=run.pk).update(status=status, finished_at=timezone.now(), eta_seconds=None, **fields)
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status=status, finished_at=timezone.now(), eta_seconds=None, phase="", **fields
+    )
     run.refresh_from_db()
     return run
 
 
 def _train_and_version(run: TrainingRun, config: TrainingConfig) -> ModelVersion:
-    from training.evaluation import evaluate
-    from training.trainer import encode, load_for_training, merge_export, padding_id, save_adapter, train
+    from training.evaluation import evaluate, held_out_needs
+    from training.trainer import encode, load_for_training, merge_export, padding_id, save_adapter, total_steps, train
 
+    phases = _Phases(run, training_estimate(config))
+    phases.start(TrainingRun.Phase.DATASET)
     files = training_set_build(run_id=run.pk)
     run.refresh_from_db()
     _log(run, f"dataset: {files.counts['train']} training and {files.counts['validation']} validation examples")
+    phases.start(TrainingRun.Phase.LOAD)
     _log(
         run,
         f"loading {config.base_model or 'the packaged SmolLM2-135M-Instruct'} "
@@ -161,11 +242,16 @@ def _train_and_version(run: TrainingRun, config: TrainingConfig) -> ModelVersion
     model, tokenizer = load_for_training(config)
     validation = dataset.read_jsonl(files.validation)
     items = encode(dataset.read_jsonl(files.train), tokenizer, config.max_seq_length)
-    before = evaluate(model, tokenizer, validation, config)
+    names = addon_names()
+    samples = len(held_out_needs(validation, config.grounded_samples, config.seed))
+    phases.start(TrainingRun.Phase.EVALUATE_BEFORE, samples)
+    before = evaluate(model, tokenizer, validation, config, names, phases.advance)
     TrainingRun.objects.filter(pk=run.pk).update(metrics={"before": before})
-    _log(run, f"before: validation loss {before['validation_loss']}, grounded {before['grounded']['rate']}")
-    result = train(model, items, config=config, pad_id=padding_id(tokenizer), on_step=_Progress(run))
-    after = evaluate(model, tokenizer, validation, config)
+    _log(run, f"before: {evaluation_summary(before)}")
+    phases.start(TrainingRun.Phase.TRAIN, total_steps(len(items), config))
+    result = train(model, items, config=config, pad_id=padding_id(tokenizer), on_step=_Progress(run, phases))
+    phases.start(TrainingRun.Phase.EVALUATE_AFTER, samples)
+    after = evaluate(model, tokenizer, validation, config, names, phases.advance)
     metrics = {
         "before": before,
         "after": after,
@@ -179,7 +265,8 @@ def _train_and_version(run: TrainingRun, config: TrainingConfig) -> ModelVersion
         },
     }
     TrainingRun.objects.filter(pk=run.pk).update(metrics=metrics)
-    _log(run, f"after: validation loss {after['validation_loss']}, grounded {after['grounded']['rate']}")
+    _log(run, f"after: {evaluation_summary(after)}")
+    phases.start(TrainingRun.Phase.SAVE)
     adapter = save_adapter(model, tokenizer, run_directory(run) / "adapter")
     del model
     gc.collect()
@@ -188,7 +275,18 @@ def _train_and_version(run: TrainingRun, config: TrainingConfig) -> ModelVersion
         if config.merge
         else None
     )
+    metrics["phase_seconds"] = phases.finish()
+    TrainingRun.objects.filter(pk=run.pk).update(metrics=metrics)
     return model_version_create(run=run, adapter=adapter, merged=merged, metrics=metrics)
+
+
+def evaluation_summary(evaluation: dict) -> str:
+    grounded = evaluation["grounded"]
+    return (
+        f"validation loss {evaluation['validation_loss']}, names the right add-on {grounded['named_right']}/"
+        f"{grounded['samples']}, supported sentences {grounded['supported_sentences']}/{grounded['sentences']}, "
+        f"invented add-ons {grounded['invented']}"
+    )
 
 
 def training_run_execute(*, run_id: int) -> TrainingRun:
@@ -196,7 +294,7 @@ def training_run_execute(*, run_id: int) -> TrainingRun:
     from training.trainer import TrainingCancelled
 
     if not TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.PENDING).update(
-        status=TrainingRun.Status.RUNNING, started_at=timezone.now()
+        status=TrainingRun.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
     ):
         return TrainingRun.objects.get(pk=run_id)  # cancelled before it started, or already taken
     run = TrainingRun.objects.get(pk=run_id)
@@ -238,8 +336,24 @@ def _forget_serving() -> None:
     transaction.on_commit(model_version_serving_forget)
 
 
-def model_version_promote(*, version_id: int) -> ModelVersion:
-    """Make this version write the chat's replies; the one it replaces is remembered for rollback."""
+def promotion_worse(version: ModelVersion, serving: ModelVersion | None) -> list[str]:
+    """Where the version's held-out figures are worse than those of what serves: the promoted version, or
+    the base model (this version's run measured it before training) when none is."""
+    baseline = (serving.metrics if serving else version.metrics).get("after" if serving else "before") or {}
+    candidate = version.metrics.get("after") or {}
+    worse = []
+    for key, label, higher in GATED_FIGURES:
+        ours, theirs = candidate.get("grounded", {}).get(key), baseline.get("grounded", {}).get(key)
+        if ours is not None and theirs is not None and (ours < theirs if higher else ours > theirs):
+            worse.append(f"{label} {ours:.2f} against {theirs:.2f}")
+    return worse
+
+
+def model_version_promote(*, version_id: int, force: bool = False, reason: str = "") -> ModelVersion:
+    """Make this version write the chat's replies; the one it replaces is remembered for rollback.
+
+    A version scoring worse than what serves (GATED_FIGURES) is refused (PromotionRefused) unless `force`,
+    with a reason, which is recorded on the version."""
     with transaction.atomic():
         version = ModelVersion.objects.select_for_update().get(pk=version_id)
         current = ModelVersion.objects.select_for_update().filter(status=ModelVersion.Status.ACTIVE).first()
@@ -247,13 +361,19 @@ def model_version_promote(*, version_id: int) -> ModelVersion:
             return version
         if not (Path(version.adapter_path) / "adapter_config.json").is_file():
             raise VersionError(f"{version}: no adapter at {version.adapter_path}")
+        worse = promotion_worse(version, current)
+        if worse and not force:
+            raise PromotionRefused(version, worse)
+        if worse and not reason.strip():
+            raise VersionError(f"{version} scores worse than what serves: say why it is promoted anyway")
+        version.promotion_override = f"{reason.strip()} (scored worse: {'; '.join(worse)})" if worse else ""
         if current is not None:
             current.status = ModelVersion.Status.RETIRED
             current.save(update_fields=["status"])
         version.previous = current
         version.status = ModelVersion.Status.ACTIVE
         version.promoted_at = timezone.now()
-        version.save(update_fields=["previous", "status", "promoted_at"])
+        version.save(update_fields=["previous", "status", "promoted_at", "promotion_override"])
     _forget_serving()
     return version
 
@@ -302,7 +422,7 @@ def model_version_evaluate(*, version_id: int) -> ModelVersion:
         config = TrainingConfig.from_dict(version.training_config)
         model, tokenizer = load_model(version.base_model, version.adapter_path, config.load_in_4bit, config.device)
         validation = dataset.read_jsonl(Path(version.training_run.dataset_path) / "validation.jsonl")
-        result = {**evaluate(model, tokenizer, validation, config), "status": "succeeded"}
+        result = {**evaluate(model, tokenizer, validation, config, addon_names()), "status": "succeeded"}
     except Exception as error:
         _evaluation_mark(version_id, {"status": "failed", "error": f"{type(error).__name__}: {error}"})
         raise

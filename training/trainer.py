@@ -11,13 +11,15 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from django.conf import settings
 from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_training
-from transformers import AutoTokenizer, PreTrainedTokenizerBase, get_cosine_schedule_with_warmup
+from torch.optim.lr_scheduler import LambdaLR
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from chatbot.llm.transformers_backend import load_model, smollm2_checkpoint
 from training.config import TrainingConfig
@@ -171,6 +173,15 @@ def warmup_steps(configured: int, steps: int) -> int:
     return max(0, min(configured, steps // 10))
 
 
+def rate_factor(step: int, *, warmup: int, steps: int) -> float:
+    """The share of the learning rate optimizer step `step` (from 1) uses: a linear rise over the warmup,
+    then a cosine decay from the full rate. Never 0: a step at rate 0 (the first, in transformers' schedule with
+    warmup; the last, without) is a step wasted."""
+    if step <= warmup:
+        return step / (warmup + 1)
+    return 0.5 * (1 + math.cos(math.pi * (step - warmup - 1) / (steps - warmup)))
+
+
 def train(
     model: PeftModel,
     items: list[Encoded],
@@ -186,8 +197,11 @@ def train(
     steps = total_steps(len(items), config)
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.0)
-    schedule = get_cosine_schedule_with_warmup(optimizer, warmup_steps(config.warmup_steps, steps), steps)
+    warmup = warmup_steps(config.warmup_steps, steps)
+    schedule = LambdaLR(optimizer, lambda done: rate_factor(done + 1, warmup=warmup, steps=steps))
     batches = _micro_batches(items, config.batch_size, config.seed)
+    device_type = "cuda" if config.device.startswith("cuda") else "cpu"
+    precision = torch.autocast(device_type, dtype=torch.bfloat16) if config.bf16_autocast else nullcontext()
     started, seen, first_loss, loss = time.perf_counter(), 0, math.nan, math.nan
     model.train()
     for step in range(1, steps + 1):
@@ -196,7 +210,8 @@ def train(
         all_tokens = sum(_answer_tokens(batch) for batch in micro)
         for batch in micro:  # weighted by answer tokens, so accumulation equals one big batch
             count = _answer_tokens(batch)
-            step_loss = model(**batch).loss
+            with precision:
+                step_loss = model(**batch).loss
             (step_loss * count / all_tokens).backward()
             total += step_loss.item() * count
             tokens += count

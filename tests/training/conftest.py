@@ -107,8 +107,8 @@ class TrainedProject:
             return db.execute(sql).fetchall()
 
 
-# A few tiny steps: 4-bit NF4 SmolLM2 with LoRA on 2 shared cores, where bitsandbytes' CPU kernels make
-# every forward pass slow; the grounded-answer check (generation) is covered with a tiny model instead.
+# A few tiny steps of the CPU profile (full-precision SmolLM2 with LoRA) and a small evaluation: two
+# held-out needs answered before and after. The 4-bit path is tested on a tiny Llama (test_llama_path.py).
 TINY_TRAINING = {
     "TRAINING_BATCH_SIZE": "2",
     "TRAINING_GRAD_ACCUMULATION": "1",
@@ -116,7 +116,7 @@ TINY_TRAINING = {
     "TRAINING_LEARNING_RATE": "3e-3",
     "TRAINING_WARMUP_STEPS": "0",
     "TRAINING_EVAL_EXAMPLES": "3",
-    "TRAINING_GROUNDED_SAMPLES": "0",
+    "TRAINING_GROUNDED_SAMPLES": "2",
     "TRAINING_VALIDATION_FRACTION": "0.3",
     "TRAINING_SEED": "5",
 }

@@ -3,9 +3,12 @@ once, for staff only; runs show progress, metrics and a loss curve."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
+from django.utils import timezone
 
 from training.models import ModelVersion, TrainingRun
 
@@ -32,14 +35,26 @@ def messages_of(response) -> str:
     return " ".join(str(message) for message in response.wsgi_request._messages)
 
 
-def test_retrain_enqueues_a_training_run(staff, sent, django_capture_on_commit_callbacks):
-    response = post(staff, "admin:training_trainingrun_retrain", capture=django_capture_on_commit_callbacks)
+CHOICES = {"profile": "cpu", "max_steps": "5", "sources": ["catalogue"]}
+START = {**CHOICES, "start": "1"}
+
+
+def test_retrain_form_shows_an_estimate_then_enqueues_the_chosen_run(staff, sent, django_capture_on_commit_callbacks):
+    form = staff.get(reverse("admin:training_trainingrun_retrain")).content.decode()
+    assert "Evaluating before training" in form and "In all" in form and 'name="max_steps"' in form
+    estimate = staff.post(reverse("admin:training_trainingrun_retrain"), {**CHOICES, "estimate": "1"})
+    assert estimate.status_code == 200 and "5 steps of batch" in estimate.content.decode()
+    assert not TrainingRun.objects.exists()  # an estimate starts nothing
+    response = post(staff, "admin:training_trainingrun_retrain", capture=django_capture_on_commit_callbacks, **START)
     run = TrainingRun.objects.get()
     assert response.status_code == 302 and run.trigger == "admin" and run.status == "pending"
+    assert run.config["profile"] == "cpu" and run.config["max_steps"] == 5 and run.config["sources"] == ["catalogue"]
     assert sent == [("training.tasks.training_run_execute", (run.pk,))]
-    response = post(staff, "admin:training_trainingrun_retrain", capture=django_capture_on_commit_callbacks)
+    response = post(staff, "admin:training_trainingrun_retrain", capture=django_capture_on_commit_callbacks, **START)
     assert "still pending" in messages_of(response)
     assert TrainingRun.objects.count() == 1 and len(sent) == 1
+    refused = staff.post(reverse("admin:training_trainingrun_retrain"), {**START, "sources": []})
+    assert refused.status_code == 200 and "This field is required" in refused.content.decode()
 
 
 def test_non_staff_cannot_start_promote_roll_back_or_rebuild(
@@ -47,7 +62,7 @@ def test_non_staff_cannot_start_promote_roll_back_or_rebuild(
 ):
     version = ModelVersion.objects.create(number=1, adapter_path=str(tmp_path))
     for name, args, data in [
-        ("admin:training_trainingrun_retrain", (), {}),
+        ("admin:training_trainingrun_retrain", (), START),
         ("admin:training_modelversion_rollback", (), {}),
         ("admin:retrieval_indexrebuild_start", (), {}),
         ("admin:training_modelversion_changelist", (), {"action": "promote", "_selected_action": [version.pk]}),
@@ -160,34 +175,112 @@ def test_cancel_button_and_action(staff, db):
     assert pending.status == "failed"  # a finished run stays as it was
 
 
-def test_run_pages_show_progress_metrics_and_the_loss_curve(staff, db):
+EVALUATION = {
+    "validation_loss": 2.0,
+    "perplexity": 7.39,
+    "grounded": {
+        "samples": 4,
+        "named_right": 1,
+        "rate": 0.25,
+        "sentences": 8,
+        "supported_sentences": 6,
+        "supported_rate": 0.75,
+        "invented": 1,
+        "mean_words": 21.5,
+        "answers": [
+            {
+                "need": "pages too bright at night",
+                "expected": "Night Shade",
+                "answer": "Sun Filter dims pages.",
+                "named": False,
+                "sentences": 1,
+                "supported": 1,
+                "invented": [],
+                "words": 4,
+            },
+        ],
+    },
+}
+
+
+def test_run_pages_show_phase_progress_tables_and_the_loss_curve(staff, db):
     run = TrainingRun.objects.create(
         status=TrainingRun.Status.RUNNING,
+        phase=TrainingRun.Phase.TRAIN,
+        phase_done=3,
+        phase_total=10,
         step=3,
         total_steps=10,
         loss=1.25,
         eta_seconds=95,
+        heartbeat_at=timezone.now(),
+        phase_seconds={"dataset": 1.0, "load": 6.0, "evaluate_before": 30.0},
+        estimate_seconds={"dataset": 2, "load": 6, "evaluate_before": 40, "train": 300},
         loss_history=[[1, 2.0], [2, 1.5], [3, 1.25]],
+        counts={
+            "train": 9,
+            "validation": 2,
+            "train_by_source": {"need": 9},
+            "validation_by_source": {"need": 2},
+            "dropped_unverified": {"conversation": 1},
+        },
+        config={"profile": "cpu", "max_steps": 10, "sources": ["catalogue"]},
         log="12:00:00 started\n",
-        metrics={"before": {"validation_loss": 2.0, "perplexity": 7.39, "grounded": {"rate": 0.25}}},
+        metrics={"before": EVALUATION},
     )
     listing = staff.get(reverse("admin:training_trainingrun_changelist")).content.decode()
     assert f'data-training-run="{run.pk}" data-live="1" max="10" value="3"' in listing
-    assert "3/10 · loss 1.250 · ETA 1 min 35 s" in listing and "Retrain model" in listing
-    assert "2.000 → —" in listing
+    assert "Training · step 3/10 · loss 1.250 · ETA 1 min 35 s" in listing and "Retrain model" in listing
     page = staff.get(reverse("admin:training_trainingrun_change", args=[run.pk])).content.decode()
-    assert "<svg" in page and "<polyline" in page and "12:00:00 started" in page and "0.25 → —" in page
+    assert "<svg" in page and "<polyline" in page and "12:00:00 started" in page
+    assert "<td>Names the right add-on</td><td>1/4 (25%)</td>" in page
+    assert "<td>Sentences the verifier supports</td><td>6/8 (75%)</td>" in page
+    assert "<td>Evaluating before training</td><td>30 s</td><td>40 s</td>" in page
+    assert "<td>conversation</td><td>0</td><td>0</td><td>1</td>" in page  # dropped by the verifier
+    assert "<td>pages too bright at night</td><td>Night Shade</td>" in page and "<td>max steps</td><td>10</td>" in page
     progress = staff.get(reverse("admin:training_trainingrun_progress"), {"ids": f"{run.pk},x"}).json()
     assert progress["runs"][str(run.pk)] == {
         "status": "running",
-        "label": "Running",
-        "step": 3,
-        "total_steps": 10,
-        "percent": 30.0,
-        "loss": 1.25,
-        "eta_seconds": 95,
-        "cancel_requested": False,
+        "live": True,
+        "done": 3,
+        "total": 10,
+        "stalled": False,
+        "text": "Training · step 3/10 · loss 1.250 · ETA 1 min 35 s",
     }
+    TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=20))
+    stalled = staff.get(reverse("admin:training_trainingrun_progress"), {"ids": str(run.pk)}).json()["runs"]
+    assert stalled[str(run.pk)]["stalled"] and "STALLED: no progress since" in stalled[str(run.pk)]["text"]
+
+
+def test_promoting_a_worse_version_asks_for_a_reason_and_records_it(staff, db, tmp_path):
+    def version(number: int, rate: float) -> ModelVersion:
+        adapter = tmp_path / f"adapter-{number}"
+        adapter.mkdir()
+        (adapter / "adapter_config.json").write_text("{}")
+        after = {**EVALUATION, "grounded": {**EVALUATION["grounded"], "rate": rate}}
+        return ModelVersion.objects.create(
+            number=number, adapter_path=str(adapter), metrics={"before": EVALUATION, "after": after}
+        )
+
+    good, worse = version(1, 0.75), version(2, 0.5)
+    changelist = reverse("admin:training_modelversion_changelist")
+    staff.post(changelist, {"action": "promote", "_selected_action": [good.pk]})
+    good.refresh_from_db()
+    assert good.status == "active" and good.promotion_override == ""
+    asked = staff.post(changelist, {"action": "promote", "_selected_action": [worse.pk]})
+    assert asked.status_code == 200 and "names the right add-on 0.50 against 0.75" in asked.content.decode()
+    worse.refresh_from_db()
+    assert worse.status == "ready"
+    blank = staff.post(changelist, {"action": "promote", "_selected_action": [worse.pk], "promote_anyway": "1"})
+    assert blank.status_code == 200 and "This field is required" in blank.content.decode()
+    staff.post(
+        changelist,
+        {"action": "promote", "_selected_action": [worse.pk], "promote_anyway": "1", "reason": "fewer invented names"},
+    )
+    worse.refresh_from_db()
+    assert worse.status == "active" and worse.promotion_override.startswith("fewer invented names (scored worse:")
+    page = staff.get(reverse("admin:training_modelversion_change", args=[good.pk])).content.decode()
+    assert f"Serving now: {worse}" in page and "<th>Base model</th>" in page
 
 
 def test_version_list_says_what_serves(staff, db, tmp_path, settings):

@@ -59,8 +59,8 @@ def test_catalogue_examples_pair_needs_with_grounded_answers(catalogue):
 
 def test_metadata_answers_come_from_the_listing(catalogue):
     examples = {(e.source, e.answer_name): e for e in dataset.catalogue_examples(seed=1)}
-    assert examples[("price", "Pass Vault")].messages[-1]["content"].startswith("Pass Vault asks for a payment")
-    assert examples[("price", "Night Shade")].messages[-1]["content"] == "Yes, Night Shade is free to install."
+    assert examples[("price", "Pass Vault")].answer == "Pass Vault requires payment."
+    assert examples[("price", "Night Shade")].answer == "Night Shade is free to install."
     assert "Free to install" in examples[("price", "Night Shade")].messages[-2]["content"]  # grounded in the card
     assert examples[("category", "Tab Keeper")].messages[-1]["content"] == "Tab Keeper is in Tabs."
     assert "- Tab Keeper (Tabs)" in examples[("category", "Tab Keeper")].messages[-2]["content"]  # grounded too
@@ -105,6 +105,23 @@ def test_only_liked_replies_are_learned(catalogue):
     ]
     liked = next(e for e in examples if e.group == f"conversation-{upvoted.pk}")
     assert liked.messages[-2]["content"].startswith("I need: dark pages please")
+
+
+def test_only_verified_targets_from_the_chosen_sources_are_kept(catalogue):
+    grounded = Conversation.objects.create(outcome="satisfied")
+    visitor(grounded, 1, text="pages are too bright at night")
+    reply(grounded, 1, cards=[CARD, OTHER], text="Night Shade offers dark mode for every website.")
+    invented = Conversation.objects.create(outcome="satisfied")
+    visitor(invented, 1, text="dark pages please")
+    reply(invented, 1, cards=[CARD], text="Night Shade uses SSL encryption to protect your passwords.")
+
+    kept, dropped = dataset.examples_for(["conversations"], seed=1)
+    assert [example.group for example in kept] == [f"conversation-{grounded.pk}"]
+    assert dropped == {"conversation": 1}
+    catalogue_only, none_dropped = dataset.examples_for(["catalogue"], seed=1)
+    assert catalogue_only and {example.source for example in catalogue_only} == {"need", "about", "category", "price"}
+    assert none_dropped == {}  # every catalogue target is written to pass the verifier
+    assert all(example.verified() for example in catalogue_only)
 
 
 def test_split_is_stable_and_keeps_an_addon_on_one_side():

@@ -11,7 +11,7 @@ from transformers import LlamaConfig, LlamaForCausalLM
 
 from chatbot.llm import prompts, runner
 from training import dataset, services, trainer
-from training.config import ConfigError, TrainingConfig
+from training.config import PROFILES, ConfigError, TrainingConfig
 from training.models import ModelVersion, TrainingRun
 
 FAST = {
@@ -82,6 +82,23 @@ def test_config_comes_from_settings_with_checked_overrides(settings):
             TrainingConfig.from_settings(**bad)
 
 
+def test_the_profile_follows_the_device_and_settings_override_it(settings):
+    settings.LLM_DEVICE, settings.TRAINING_PROFILE = "cpu", "auto"
+    cpu = TrainingConfig.from_settings()
+    assert cpu.profile == "cpu" and not cpu.load_in_4bit and cpu.max_steps == PROFILES["cpu"]["max_steps"]
+    settings.LLM_DEVICE = "cuda:0"
+    gpu = TrainingConfig.from_settings()
+    assert gpu.profile == "gpu" and gpu.load_in_4bit and "down_proj" in gpu.target_modules
+    settings.TRAINING_LOAD_IN_4BIT, settings.TRAINING_MAX_STEPS = False, 12  # set in the environment: they win
+    overridden = TrainingConfig.from_settings(profile="gpu", sources="catalogue")
+    assert (overridden.load_in_4bit, overridden.max_steps, overridden.sources) == (False, 12, ("catalogue",))
+    assert TrainingConfig.from_dict(overridden.as_dict()) == overridden
+    with pytest.raises(ConfigError, match="profile must be one of"):
+        TrainingConfig.from_settings(profile="tpu")
+    with pytest.raises(ConfigError, match="sources must be some of"):
+        TrainingConfig.from_settings(sources="forums")
+
+
 def test_one_training_job_at_a_time(db, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as enqueued:
         first = services.training_run_start(overrides={"max_steps": 2})
@@ -109,6 +126,12 @@ def test_a_run_trains_and_adds_a_ready_version_without_serving_it(catalogue, tin
     assert run.status == TrainingRun.Status.SUCCEEDED, run.log
     assert (run.step, run.total_steps, len(run.loss_history), run.eta_seconds) == (4, 4, 4, None)
     assert {"before", "after", "training"} <= set(run.metrics)
+    assert set(run.phase_seconds) == set(run.estimate_seconds) == set(TrainingRun.Phase.values)
+    assert run.phase == "" and run.heartbeat_at is not None
+    for side in ("before", "after"):
+        grounded = run.metrics[side]["grounded"]
+        assert grounded["samples"] == 1 and 0 <= grounded["supported_sentences"] <= grounded["sentences"]
+        assert grounded["invented"] >= 0 and grounded["mean_words"] is not None
     assert run.metrics["after"]["validation_loss"] < run.metrics["before"]["validation_loss"]
     held_out = run.metrics["before"]["grounded"]["answers"]
     validation = {
@@ -178,6 +201,33 @@ def test_promote_and_rollback_walk_back_through_versions(db, tmp_path, settings)
     assert set(ModelVersion.objects.values_list("status", flat=True)) == {"retired"}
 
 
+def scored(rate: float, supported: float = 0.9, invented: int = 0) -> dict:
+    return {"grounded": {"rate": rate, "supported_rate": supported, "invented": invented}}
+
+
+def test_a_version_scoring_worse_than_what_serves_needs_force_and_a_reason(db, tmp_path):
+    base_beaten = fake_version(tmp_path, 1, metrics={"before": scored(0.2), "after": scored(0.5)})
+    services.model_version_promote(version_id=base_beaten.pk)  # better than the base model: no question
+    worse = fake_version(tmp_path, 2, metrics={"before": scored(0.2), "after": scored(0.6, invented=2)})
+    with pytest.raises(services.PromotionRefused, match="invented add-ons 2.00 against 0.00") as refused:
+        services.model_version_promote(version_id=worse.pk)
+    assert refused.value.worse == ["invented add-ons 2.00 against 0.00"]
+    with pytest.raises(services.VersionError, match="say why"):
+        services.model_version_promote(version_id=worse.pk, force=True)
+    assert runner.active_model()[1] == base_beaten.adapter_path
+    from django.core.management import call_command
+
+    call_command("promote", "v2", "--force", "--reason", "names more add-ons right")
+    worse.refresh_from_db()
+    assert worse.status == ModelVersion.Status.ACTIVE
+    assert worse.promotion_override == "names more add-ons right (scored worse: invented add-ons 2.00 against 0.00)"
+    below_base = fake_version(tmp_path, 3, metrics={"before": scored(0.2), "after": scored(0.1)})
+    services.model_version_rollback()
+    services.model_version_rollback()  # the base model serves: compared with the run's "before"
+    with pytest.raises(services.PromotionRefused, match="names the right add-on 0.10 against 0.20"):
+        services.model_version_promote(version_id=below_base.pk)
+
+
 def test_promote_refuses_a_version_without_its_adapter(db, tmp_path):
     version = ModelVersion.objects.create(number=1, adapter_path=str(tmp_path / "gone"))
     with pytest.raises(services.VersionError, match="no adapter"):
@@ -227,6 +277,13 @@ def test_retrain_and_promote_commands_refuse_clearly(db, tmp_path):
 @pytest.mark.parametrize(("configured", "steps", "expected"), [(10, 3, 0), (10, 65, 6), (10, 400, 10), (0, 50, 0)])
 def test_warmup_never_exceeds_a_tenth_of_the_run(configured, steps, expected):
     assert trainer.warmup_steps(configured, steps) == expected
+
+
+def test_no_step_trains_at_rate_zero_and_the_warmup_rises_then_the_rate_decays():
+    factors = [trainer.rate_factor(step, warmup=6, steps=60) for step in range(1, 61)]
+    assert all(factor > 0 for factor in factors)
+    assert factors[:7] == sorted(factors[:7]) and factors[6:] == sorted(factors[6:], reverse=True)
+    assert factors[5] < 1 and factors[6] == 1 and max(factors) == 1  # the first step after warmup: the full rate
 
 
 def test_a_short_run_learns_from_its_first_step(catalogue, tiny_model):

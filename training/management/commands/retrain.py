@@ -3,9 +3,10 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from training.config import ConfigError
+from training.config import PROFILE_CHOICES, SOURCES, ConfigError
 from training.models import TrainingRun
-from training.services import TrainingRunError, training_run_cancel, training_run_start
+from training.selectors import training_run_progress_text
+from training.services import TrainingRunError, evaluation_summary, training_run_cancel, training_run_start
 
 POLL_SECONDS = 2.0
 
@@ -17,13 +18,17 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--max-steps", type=int, help="Stop after N optimizer steps (default: the epochs decide).")
+        parser.add_argument("--profile", choices=PROFILE_CHOICES, help="cpu or gpu (default: TRAINING_PROFILE).")
+        parser.add_argument("--max-steps", type=int, help="Stop after N optimizer steps (default: the profile's).")
+        parser.add_argument("--sources", help=f"What to learn from, comma-separated: {', '.join(SOURCES)}.")
         parser.add_argument("--wait", action="store_true", help="Follow the run until it ends.")
 
-    def handle(self, *args, max_steps: int | None, wait: bool, **options) -> None:
+    def handle(self, *args, profile: str | None, max_steps: int | None, sources: str | None, wait: bool, **options):
+        given = {"profile": profile, "max_steps": max_steps, "sources": sources}
         try:
             run = training_run_start(
-                trigger=TrainingRun.Trigger.CLI, overrides={} if max_steps is None else {"max_steps": max_steps}
+                trigger=TrainingRun.Trigger.CLI,
+                overrides={key: value for key, value in given.items() if value is not None},
             )
         except (TrainingRunError, ConfigError) as error:
             raise CommandError(str(error)) from error
@@ -46,13 +51,13 @@ class Command(BaseCommand):
         self._report(run)
 
     def _follow(self, run_id: int) -> TrainingRun:
-        shown = None
+        shown = ""
         while True:
             run = TrainingRun.objects.get(pk=run_id)
-            if run.step and run.step != shown:
-                shown = run.step
-                eta = f", about {run.eta_seconds} s left" if run.eta_seconds is not None and run.is_live else ""
-                self.stdout.write(f"  step {run.step}/{run.total_steps} loss {run.loss:.4f}{eta}")
+            text = training_run_progress_text(run)
+            if run.is_live and text != shown:
+                shown = text
+                self.stdout.write(f"  {text}")
             if not run.is_live:
                 return run
             time.sleep(POLL_SECONDS)
@@ -62,10 +67,7 @@ class Command(BaseCommand):
         for side in ("before", "after"):
             metrics = run.metrics.get(side)
             if metrics:
-                self.stdout.write(
-                    f"  {side}: validation loss {metrics['validation_loss']}, perplexity "
-                    f"{metrics['perplexity']}, names the right add-on {metrics['grounded']['rate']}"
-                )
+                self.stdout.write(f"  {side}: {evaluation_summary(metrics)}")
         if run.status == TrainingRun.Status.SUCCEEDED:
             self.stdout.write(
                 f"Created model version {run.model_version}; `manage.py promote "
