@@ -12,7 +12,14 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from marketplace.admin_history import HistoryAdmin
-from training.admin_tables import answers_table, config_table, counts_table, evaluation_table, phases_table
+from training.admin_tables import (
+    answers_table,
+    config_table,
+    counts_table,
+    evaluation_table,
+    examples_table,
+    phases_table,
+)
 from training.chart import loss_curve_svg
 from training.estimate import training_estimate
 from training.forms import PromoteAnywayForm, RetrainForm
@@ -23,6 +30,7 @@ from training.selectors import (
     model_version_active,
     training_run_progress,
     training_run_progress_text,
+    training_set_samples,
 )
 from training.services import (
     PromotionRefused,
@@ -60,7 +68,7 @@ class TrainingRunAdmin(HistoryAdmin):
     fieldsets = [
         (None, {"fields": ["status", "trigger", "progress_bar", "phases", "loss_curve", "error"]}),
         ("Held-out evaluation", {"fields": ["metrics_table", "sample_answers"]}),
-        ("Dataset", {"fields": ["counts_table", "dataset_path"]}),
+        ("Dataset", {"fields": ["counts_table", "dataset_examples", "dataset_path"]}),
         ("Configuration", {"fields": ["config_table"]}),
         ("Log", {"fields": ["log_text", "created_at", "started_at", "finished_at"]}),
     ]
@@ -74,6 +82,7 @@ class TrainingRunAdmin(HistoryAdmin):
         "metrics_table",
         "sample_answers",
         "counts_table",
+        "dataset_examples",
         "dataset_path",
         "config_table",
         "log_text",
@@ -110,6 +119,10 @@ class TrainingRunAdmin(HistoryAdmin):
     @admin.display(description="Examples")
     def counts_table(self, run: TrainingRun) -> str:
         return counts_table(run.counts)
+
+    @admin.display(description="Sample examples")
+    def dataset_examples(self, run: TrainingRun) -> str:
+        return examples_table(training_set_samples(run))
 
     @admin.display(description="Settings")
     def config_table(self, run: TrainingRun) -> str:
@@ -278,7 +291,10 @@ class ModelVersionAdmin(HistoryAdmin):
             columns.append((f"Serving now: {serving}", serving.metrics.get("after")))
         table = evaluation_table(columns)
         if evaluation.get("status") in {"pending", "running", "failed"}:
-            note = evaluation.get("error") or "the result shows here when it is done"
+            done = (
+                f"{evaluation['done']}/{evaluation['total']} held-out needs answered; " if "total" in evaluation else ""
+            )
+            note = evaluation.get("error") or f"{done}the result shows here when it is done"
             return format_html("{}<p>Evaluation {}: {}</p>", table, evaluation["status"], note)
         return table
 

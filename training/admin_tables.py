@@ -82,6 +82,14 @@ def counts_table(counts: dict) -> str:
     return _table(["Source", "Training", "Validation", "Dropped (failed the verifier)"], rows)
 
 
+def examples_table(samples: list[dict]) -> str:
+    if not samples:
+        return "—"
+    return _table(
+        ["Source", "Need", "Target reply"], [(sample["source"], sample["need"], sample["target"]) for sample in samples]
+    )
+
+
 def config_table(config: dict) -> str:
     if not config:
         return "—"

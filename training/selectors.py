@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from pathlib import Path
 
 from django.conf import settings
 
@@ -107,3 +109,19 @@ def metric_change(metrics: dict, key: str, digits: int = 3) -> str:
         return "—" if found is None else f"{found:.{digits}f}"
 
     return f"{value('before')} → {value('after')}"
+
+
+def training_set_samples(run: TrainingRun, per_source: int = 2) -> list[dict]:
+    """A few training examples of each source from the run's saved dataset (need and target), for admin."""
+    path = Path(run.dataset_path) / "train.jsonl" if run.dataset_path else None
+    if path is None or not path.is_file():
+        return []
+    shown: dict[str, int] = {}
+    samples = []
+    with path.open(encoding="utf-8") as file:
+        for line in file:
+            row = json.loads(line)
+            if shown.get(row["source"], 0) < per_source:
+                shown[row["source"]] = shown.get(row["source"], 0) + 1
+                samples.append({"source": row["source"], "need": row["need"], "target": row["messages"][-1]["content"]})
+    return samples

@@ -422,7 +422,11 @@ def model_version_evaluate(*, version_id: int) -> ModelVersion:
         config = TrainingConfig.from_dict(version.training_config)
         model, tokenizer = load_model(version.base_model, version.adapter_path, config.load_in_4bit, config.device)
         validation = dataset.read_jsonl(Path(version.training_run.dataset_path) / "validation.jsonl")
-        result = {**evaluate(model, tokenizer, validation, config, addon_names()), "status": "succeeded"}
+
+        def progress(done: int, total: int) -> None:
+            _evaluation_mark(version_id, {"status": "running", "done": done, "total": total})
+
+        result = {**evaluate(model, tokenizer, validation, config, addon_names(), progress), "status": "succeeded"}
     except Exception as error:
         _evaluation_mark(version_id, {"status": "failed", "error": f"{type(error).__name__}: {error}"})
         raise

@@ -3,6 +3,7 @@ once, for staff only; runs show progress, metrics and a loss curve."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -203,8 +204,11 @@ EVALUATION = {
 }
 
 
-def test_run_pages_show_phase_progress_tables_and_the_loss_curve(staff, db):
+def test_run_pages_show_phase_progress_tables_and_the_loss_curve(staff, db, tmp_path):
+    example = {"source": "need", "need": "dim bright pages", "messages": [{"content": "Sun Filter dims pages."}]}
+    (tmp_path / "train.jsonl").write_text(json.dumps(example) + "\n")
     run = TrainingRun.objects.create(
+        dataset_path=str(tmp_path),
         status=TrainingRun.Status.RUNNING,
         phase=TrainingRun.Phase.TRAIN,
         phase_done=3,
@@ -237,6 +241,7 @@ def test_run_pages_show_phase_progress_tables_and_the_loss_curve(staff, db):
     assert "<td>Sentences the verifier supports</td><td>6/8 (75%)</td>" in page
     assert "<td>Evaluating before training</td><td>30 s</td><td>40 s</td>" in page
     assert "<td>conversation</td><td>0</td><td>0</td><td>1</td>" in page  # dropped by the verifier
+    assert "<td>need</td><td>dim bright pages</td><td>Sun Filter dims pages.</td>" in page  # dataset examples
     assert "<td>pages too bright at night</td><td>Night Shade</td>" in page and "<td>max steps</td><td>10</td>" in page
     progress = staff.get(reverse("admin:training_trainingrun_progress"), {"ids": f"{run.pk},x"}).json()
     assert progress["runs"][str(run.pk)] == {

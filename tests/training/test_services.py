@@ -148,6 +148,21 @@ def test_a_run_trains_and_adds_a_ready_version_without_serving_it(catalogue, tin
     assert active.status == ModelVersion.Status.ACTIVE  # a new version waits for promotion
 
 
+def test_evaluating_a_version_again_reports_progress_then_its_figures(catalogue, tiny_model, monkeypatch):
+    run = services.training_run_execute(run_id=services.training_run_start(overrides=FAST).pk)
+    version = run.model_version
+    model, tokenizer = trainer.load_for_training(TrainingConfig.from_dict(run.config))
+    monkeypatch.setattr("chatbot.llm.transformers_backend.load_model", lambda *args: (model, tokenizer))
+    marks: list[dict] = []
+    mark = services._evaluation_mark
+    monkeypatch.setattr(services, "_evaluation_mark", lambda pk, value: (marks.append(value), mark(pk, value)))
+    version = services.model_version_evaluate(version_id=version.pk)
+    assert [item["status"] for item in marks] == ["running", "running", "succeeded"]
+    assert marks[1]["done"] == marks[1]["total"] == 1  # one held-out need (FAST), answered
+    evaluation = version.metrics["evaluation"]
+    assert evaluation["grounded"]["samples"] == 1 and evaluation["validation_loss"] is not None
+
+
 def test_cancel_stops_a_running_run_between_steps(catalogue, tiny_model, tmp_path, monkeypatch):
     active = fake_version(tmp_path, 1, status=ModelVersion.Status.ACTIVE)
     run = services.training_run_start(overrides=FAST)
