@@ -7,7 +7,8 @@ and a grounded answer that names the right one and says why; metadata questions 
 which category, is it free) are answered from the add-on's listing facts. Conversation examples are
 replies from satisfied conversations or with up-voted cards, never ones with a down-voted card or
 followed by "unsatisfied". Every target passes the chat's own claim verifier (chatbot.llm.verifier) against
-its cards and need, so training never teaches a reply the chat would cut; the rest are counted as dropped.
+its cards and need, and its name guard (no other add-on named), so training never teaches a reply the chat
+would cut; the rest are counted as dropped.
 Examples of one add-on (or one conversation) stay in one split, so the validation set holds needs the
 model never trained on.
 """
@@ -19,17 +20,19 @@ import json
 import random
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from chatbot.dialogue.decision import ReplyKind
 from chatbot.llm.base import CardFact, ReplyRequest
+from chatbot.llm.guard import ReplyGuard
 from chatbot.llm.prompts import build_messages
 from chatbot.llm.template import gist
 from chatbot.llm.verifier import Facts, unsupported
 from chatbot.models import Conversation, Message
 from marketplace.models import Addon
+from marketplace.selectors import addon_names
 from retrieval.text import STOP_WORDS
 
 CARDS_PER_NEED = 3
@@ -62,9 +65,12 @@ class Example:
     def answer(self) -> str:
         return self.messages[-1]["content"]
 
-    def verified(self) -> bool:
-        """Whether the chat's claim verifier lets every word of the answer through."""
-        return not unsupported(self.answer, Facts.of(self.cards, self.need))
+    def verified(self, catalogue_names: Collection[str]) -> bool:
+        """Whether the chat lets the answer through whole: its claim verifier supports every word, and its
+        name guard finds no other add-on named (a summary may name one: "a fork of Decentraleyes")."""
+        if unsupported(self.answer, Facts.of(self.cards, self.need)):
+            return False
+        return not ReplyGuard(self.cards, catalogue_names, need=self.need).violations(self.answer)
 
 
 @dataclass(frozen=True)
@@ -131,12 +137,14 @@ def card_sentence(card: CardFact) -> str:
     words = re.sub(r"[^\w\s,.']|'(?!\w)|(?<!\w)'", " ", gist(card.summary)).split()
     if not words:
         return ""
-    first = words[0].lower()
-    if first in ARTICLES:
-        words = ["is", first, *words[1:]]
+    # Plain capitalised words lower-cased ("Watches parts" -> "watches parts"): after the name, a capital
+    # would make "Distill Web Monitor Watches" read as another add-on's name to the chat's name guard.
+    words = [word.lower() if word[1:].islower() else word for word in words]
+    first = words[0]
+    if first.lower() in ARTICLES:
+        words = ["is", first.lower(), *words[1:]]
     elif not (first.endswith("s") and not first.endswith(("ss", "us", "is")) and len(first) > 3):
         words = ["offers", *words]
-    words[1:] = [word.lower() if word[1:].islower() else word for word in words[1:]]
     return f"{card.name} {' '.join(words).rstrip(',.')}."
 
 
@@ -281,14 +289,15 @@ def row_cards(row: dict) -> tuple[CardFact, ...]:
 
 
 def examples_for(sources: Iterable[str], *, seed: int) -> tuple[list[Example], dict[str, int]]:
-    """The examples of the chosen sources whose answers pass the verifier, and how many were dropped by
-    source because they did not."""
+    """The examples of the chosen sources whose answers the chat would let through, and how many were
+    dropped by source because it would not."""
     builders = {"catalogue": lambda: catalogue_examples(seed=seed), "conversations": conversation_examples}
+    names = addon_names()
     kept: list[Example] = []
     dropped: dict[str, int] = defaultdict(int)
     for source in sources:
         for example in builders[source]():
-            if example.verified():
+            if example.verified(names):
                 kept.append(example)
             else:
                 dropped[example.source] += 1

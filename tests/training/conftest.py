@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import torch
 from django.conf import settings as django_settings
+from transformers import LlamaConfig, LlamaForCausalLM
 
 from marketplace.services import addons_upsert
 from scraper.amo_api import record_from_api
@@ -64,6 +66,20 @@ ADDONS = [
         True,
     ),
 ]
+
+
+def random_llama(vocab_size: int, *, hidden: int, layers: int, heads: int) -> LlamaForCausalLM:
+    """A tiny randomly initialised Llama-architecture model (nothing downloads): the same every call."""
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=max(1, heads // 2),
+    )
+    return LlamaForCausalLM(config)
 
 
 @pytest.fixture(autouse=True)

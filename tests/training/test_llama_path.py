@@ -8,10 +8,9 @@ import math
 
 import bitsandbytes as bnb
 import pytest
-import torch
-from transformers import LlamaConfig, LlamaForCausalLM
 
 from chatbot.llm.transformers_backend import load_model
+from tests.training.conftest import random_llama
 from training import trainer
 from training.config import TrainingConfig
 
@@ -26,17 +25,7 @@ ROWS = [
 @pytest.fixture
 def tiny_llama(tmp_path, settings):
     tokenizer = trainer.load_tokenizer("")  # SmolLM2's: a Llama-family tokenizer with a chat template
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(
-        LlamaConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=64,
-            intermediate_size=128,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-        )
-    )
+    model = random_llama(len(tokenizer), hidden=64, layers=2, heads=4)
     folder = tmp_path / "tiny-llama"
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)

@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import pytest
-import torch
 from django.db import IntegrityError, transaction
 from peft import LoraConfig, get_peft_model
-from transformers import LlamaConfig, LlamaForCausalLM
 
 from chatbot.llm import prompts, runner
+from tests.training.conftest import random_llama
 from training import dataset, services, trainer
 from training.config import PROFILES, ConfigError, TrainingConfig
 from training.models import ModelVersion, TrainingRun
@@ -34,17 +33,7 @@ def tiny_model(monkeypatch):
 
     def load(config: TrainingConfig):
         tokenizer = trainer.load_tokenizer(config.base_model)
-        torch.manual_seed(config.seed)  # the same random model whatever ran before it
-        base = LlamaForCausalLM(
-            LlamaConfig(
-                vocab_size=len(tokenizer),
-                hidden_size=16,
-                intermediate_size=32,
-                num_hidden_layers=1,
-                num_attention_heads=2,
-                num_key_value_heads=1,
-            )
-        )
+        base = random_llama(len(tokenizer), hidden=16, layers=1, heads=2)
         lora = LoraConfig(
             r=config.lora_r,
             lora_alpha=config.lora_alpha,
