@@ -26,6 +26,7 @@ def run_one(args: argparse.Namespace) -> dict:
     """One mode, in this process: a training run through the services, as admin or `retrain` starts it."""
     scratch_django()
     from marketplace import services as catalogue
+    from marketplace.jobs import jobs_wait
     from training import services
     from training.config import TrainingConfig
     from training.estimate import training_estimate
@@ -44,7 +45,7 @@ def run_one(args: argparse.Namespace) -> dict:
     estimate = training_estimate(config)
     started = time.perf_counter()
     run = services.training_run_start(trigger=TrainingRun.Trigger.CLI, overrides=overrides)
-    services.training_run_execute(run_id=run.pk)
+    jobs_wait()  # the job runs in a thread of this process, as without a broker
     run.refresh_from_db()
     if run.status != TrainingRun.Status.SUCCEEDED:
         raise SystemExit(f"the run {run.status}: {run.error}\n{run.log}")
