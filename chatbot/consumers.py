@@ -159,7 +159,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send_frame(error_frame(ErrorCode.SERVER_ERROR, "Something went wrong; please try again."))
 
     def _start(self) -> Conversation:
-        return conversation_start(session_id=self.session_id, origin=self.origin, locale=self.locale)
+        return conversation_start(
+            session_id=self.session_id, origin=self.origin, locale=self.locale, address=self.address
+        )
 
     async def send_frame(self, frame: dict) -> None:
         if self.closed:

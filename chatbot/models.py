@@ -18,6 +18,9 @@ class Conversation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     origin = models.CharField(max_length=255, blank=True, help_text="The site the widget was embedded on.")
     locale = models.CharField(max_length=8, blank=True, help_text="The widget's interface language.")
+    client = models.CharField(
+        max_length=64, blank=True, help_text="A salted hash of the visitor's address: whose feedback this is."
+    )
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.OPEN)
     state = models.JSONField(default=dict, blank=True, help_text="Dialogue state between frames.")
     generation_params = models.JSONField(default=dict, blank=True, help_text="Per-session overrides.")

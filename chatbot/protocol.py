@@ -46,6 +46,13 @@ class Tune:
     params: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Click:
+    """The visitor opened a card's add-on ("View add-on"): remembered as a weak signal, no reply."""
+
+    slug: str
+
+
 def _text(frame: dict, key: str) -> str:
     value = frame.get(key)
     if not isinstance(value, str):
@@ -68,15 +75,19 @@ def _feedback(frame: dict):
     if "slug" in frame:
         if value not in ("up", "down"):
             raise ProtocolError(ErrorCode.BAD_FRAME, "card feedback 'value' must be 'up' or 'down'")
-        slug = _text(frame, "slug")
-        if not SLUG.match(slug):
-            raise ProtocolError(ErrorCode.BAD_FRAME, "'slug' must be an add-on's slug")
-        return CardFeedback(slug=slug, value=value)
+        return CardFeedback(slug=_slug(frame), value=value)
     if value == "satisfied":
         return Satisfied()
     if value == "unsatisfied":
         return Unsatisfied()
     raise ProtocolError(ErrorCode.BAD_FRAME, "feedback 'value' must be 'satisfied' or 'unsatisfied'")
+
+
+def _slug(frame: dict) -> str:
+    slug = _text(frame, "slug")
+    if not SLUG.match(slug):
+        raise ProtocolError(ErrorCode.BAD_FRAME, "'slug' must be an add-on's slug")
+    return slug
 
 
 def _message(frame: dict) -> Message:
@@ -102,6 +113,7 @@ PARSERS = {
     "more": lambda frame: More(),
     "reset": lambda frame: Reset(),
     "tune": _tune,
+    "click": lambda frame: Click(slug=_slug(frame)),
 }
 
 

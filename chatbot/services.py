@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 
@@ -12,14 +13,20 @@ from django.utils import timezone
 from chatbot.models import Conversation, Message
 from chatbot.selectors import conversation_as_json
 from marketplace.jobs import enqueue
+from retrieval.services import evidence_record
 
 logger = logging.getLogger(__name__)
 EXPORT_TIMEOUT = 5.0
 
 
-def conversation_start(*, session_id: uuid.UUID, origin: str = "", locale: str = "") -> Conversation:
+def client_key(address: str) -> str:
+    """Who a visitor is, for counting their feedback once, without keeping their address."""
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:32] if address else ""
+
+
+def conversation_start(*, session_id: uuid.UUID, origin: str = "", locale: str = "", address: str = "") -> Conversation:
     """The conversation of a session, stored on its first client frame (a bare connection stores nothing)."""
-    defaults = {"origin": origin[:255], "locale": locale}
+    defaults = {"origin": origin[:255], "locale": locale, "client": client_key(address)}
     return Conversation.objects.get_or_create(session_id=session_id, defaults=defaults)[0]
 
 
@@ -94,3 +101,15 @@ def conversation_export(*, conversation_id: int) -> bool:
 def conversation_export_later(*, conversation_id: int) -> None:
     if settings.LOGGING_URL:
         enqueue("chatbot.tasks.conversation_export", conversation_id)
+
+
+def conversation_evidence_record(*, conversation: Conversation, picks: list[tuple[str, str, str]]) -> int:
+    """Teach the ranking what this visitor did: (need, add-on slug, signal) each, counted once per session
+    and add-on and signal; returns how many were stored (retrieval.feedback)."""
+    stored = 0
+    for need, slug, signal in picks:
+        evidence = evidence_record(
+            need=need, slug=slug, signal=signal, session=str(conversation.session_id), client=conversation.client
+        )
+        stored += evidence is not None
+    return stored

@@ -27,6 +27,7 @@ from chatbot.models import Message as StoredMessage
 from chatbot.search import search_candidates
 from chatbot.selectors import cards_for
 from chatbot.services import (
+    conversation_evidence_record,
     conversation_export_later,
     conversation_save_state,
     conversation_tune,
@@ -104,6 +105,28 @@ def _catalogue_names() -> list[str]:
     return [row["name"] for row in lexical_index().rows]
 
 
+def _shown_for(state: ConversationState, slug: str) -> str:
+    """The need (the query searched) for which the card was last shown; empty if it never was."""
+    return next((step.query for step in reversed(state.steps) if slug in step.cards), "")
+
+
+def _picks(event: Event | protocol.Click, state: ConversationState) -> list[tuple[str, str, str]]:
+    """What this event teaches the ranking: (need, add-on, signal). "That's it!" counts for the cards of the
+    last set the visitor voted up, or, when they voted none up, its first card not voted down."""
+    if isinstance(event, (CardFeedback, protocol.Click)):
+        need = _shown_for(state, event.slug)
+        signal = event.value if isinstance(event, CardFeedback) else "click"
+        return [(need, event.slug, signal)] if need else []
+    if isinstance(event, Satisfied):
+        last = next((step for step in reversed(state.steps) if step.cards), None)
+        if last is None:
+            return []
+        liked = [slug for slug in last.cards if state.feedback.get(slug) == "up"]
+        liked = liked or [slug for slug in last.cards if state.feedback.get(slug) != "down"][:1]
+        return [(last.query, slug, "satisfied") for slug in liked]
+    return []
+
+
 def _outcome(state: ConversationState) -> str:
     """How the conversation stands after this turn: the visitor's last word on the cards."""
     if state.satisfied:
@@ -148,6 +171,7 @@ def _finish(
             **timings,
         )
         conversation_save_state(conversation=conversation, state=state.to_dict(), outcome=_outcome(state))
+    conversation_evidence_record(conversation=conversation, picks=_picks(event, state))
     if decision.action == Action.CLOSE:
         conversation_export_later(conversation_id=conversation.pk)
 
@@ -172,9 +196,15 @@ async def _reply(
     raise RuntimeError("stream_reply ended without its final event")
 
 
-async def turn_handle(*, conversation: Conversation, event: Event | protocol.Tune, send: Send) -> None:
+async def turn_handle(*, conversation: Conversation, event: Event | protocol.Tune | protocol.Click, send: Send) -> None:
     """Handle one parsed client frame for this conversation, sending server frames as they are ready."""
     started = time.perf_counter()
+    if isinstance(event, protocol.Click):
+        state = ConversationState.from_dict(conversation.state)
+        picks = _picks(event, state)
+        await turn_lane().run(lambda: conversation_evidence_record(conversation=conversation, picks=picks))
+        await send(protocol.done_frame(0))
+        return
     if isinstance(event, protocol.Tune):
         try:
             GenerationParams.from_settings().tuned(**event.params)

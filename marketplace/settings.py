@@ -197,6 +197,8 @@ EMBEDDING_ONNX_DIR = Path(os.environ.get("EMBEDDING_ONNX_DIR", VAR_DIR / "models
 CHROMA_URL = os.environ.get("CHROMA_URL", "")
 CHROMA_PATH = Path(os.environ.get("CHROMA_PATH", VAR_DIR / "chroma"))
 CHROMA_COLLECTION = os.environ.get("CHROMA_COLLECTION", "addons")
+# Visitors' feedback (retrieval.feedback): votes stored by another process count in searches within this.
+FEEDBACK_REFRESH_SECONDS = float(os.environ.get("FEEDBACK_REFRESH_SECONDS", "60"))
 INDEX_SYNC_BATCH_SIZE = int(os.environ.get("INDEX_SYNC_BATCH_SIZE", "256"))
 # Who hears about catalogue writes (after they commit): a dotted path to a callable taking `slugs=`.
 # The search index subscribes; empty: nobody (a bench that syncs the index itself).

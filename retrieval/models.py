@@ -24,3 +24,32 @@ class IndexRebuild(models.Model):
 
     def __str__(self) -> str:
         return f"Index rebuild #{self.pk}"
+
+
+class Evidence(models.Model):
+    """One thing a visitor did with a card, for the need they had: what the feedback memory learns from."""
+
+    class Signal(models.TextChoices):
+        SATISFIED = "satisfied", "Said “That's it!”"
+        UP = "up", "Voted up"
+        CLICK = "click", "Opened the add-on"
+        DOWN = "down", "Voted down"
+
+    need = models.TextField(help_text="The need the card was shown for, as the search ran it.")
+    vector = models.BinaryField(help_text="The need's embedding (float32), so the memory never re-embeds.")
+    addon = models.ForeignKey("marketplace.Addon", on_delete=models.CASCADE, related_name="+")
+    signal = models.CharField(max_length=16, choices=Signal.choices)
+    session = models.CharField(max_length=64, help_text="The conversation it came from.")
+    client = models.CharField(max_length=64, help_text="Who sent it (a salted hash of the address): counted once.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "evidence"
+        constraints = [
+            # One row per session, add-on and signal: a hundred up-votes from one chat are one.
+            models.UniqueConstraint(fields=["session", "addon", "signal"], name="evidence_once_per_session"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signal} for {self.addon_id} on “{self.need[:40]}”"

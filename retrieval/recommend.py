@@ -19,6 +19,7 @@ from retrieval.documents import metadata_where
 from retrieval.embedder import query_vector
 from retrieval.lexical import LexicalHit, LexicalIndex, lexical_index
 from retrieval.query import Filters
+from retrieval.selectors import feedback_memory
 from retrieval.store import vector_store, vector_store_reopen
 from retrieval.text import without_ruled_out
 
@@ -29,6 +30,7 @@ FEEDBACK_DOCS = 10
 LEXICAL_WEIGHT = 0.5
 DENSE_WEIGHT = 1.0
 PRIOR_WEIGHT = 0.05
+FEEDBACK_WEIGHT = 1.0  # the learned ranking counts as much as the dense one (bench/learning.py)
 # The prior: how used (log10 of daily users, full at a million) and how well rated, the rating shrunk
 # towards a middling 3.5 as if it had 20 more votes of that, so five 5-star votes do not beat thousands.
 FULL_USERS_LOG10 = 6
@@ -130,7 +132,21 @@ def recommend(
         hit.slug for hit in lexical_candidates(query, filters=filters, exclude=excluded, feedback=feedback, index=index)
     ]
     fused = fuse([(lexical, LEXICAL_WEIGHT), (dense, DENSE_WEIGHT)])
+    learned(fused, query)
     return _ranked(fused, index, filters, excluded, k)
+
+
+def learned(fused: dict[str, float], query: str) -> None:
+    """What visitors taught (retrieval.feedback), fused in place: add-ons that satisfied needs like this one
+    rank as one more list, down-voted ones lose as much as a first place gains; only among the candidates."""
+    memory = feedback_memory()
+    if not len(memory):
+        return
+    lifted, lowered = memory.ranking(query_vector(query), fused.keys())
+    for slug, score in fuse([(lifted, FEEDBACK_WEIGHT)]).items():
+        fused[slug] += score
+    for slug in lowered:
+        fused[slug] -= FEEDBACK_WEIGHT / (RRF_K + 1)
 
 
 def _ranked(

@@ -444,7 +444,8 @@
     var down = h("button", { "class": "thumb down", type: "button", "aria-pressed": "false", "aria-label": T.down + ": " + name, title: T.down,
       onclick: function () { vote(slug, "down"); } }, [icon("up", true)]);
     var row = h("div", { "class": "row" }, [
-      link ? h("a", { "class": "view", href: link, target: "_blank", rel: "noopener", text: T.view, "aria-label": T.view + ": " + name }) : null,
+      link ? h("a", { "class": "view", href: link, target: "_blank", rel: "noopener", text: T.view, "aria-label": T.view + ": " + name,
+        onclick: function () { deliver({ type: "click", slug: slug }); } }) : null,
       up, down, noted
     ]);
     var el = h("article", { "class": "card", "data-slug": slug, "aria-label": name }, [pic, h("div", { "class": "body" }, [

@@ -12,6 +12,7 @@ from chatbot.dialogue.questions import TEXTS
 from chatbot.models import Conversation, Message
 from marketplace.asgi import application
 from marketplace.models import Addon
+from retrieval.models import Evidence
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -146,6 +147,8 @@ async def test_card_feedback_and_satisfied_are_stored(demo_catalog):
     card = (await until_done(communicator))[0]["cards"][0]
     await communicator.send_json_to({"type": "feedback", "slug": card["slug"], "value": "down"})
     await until_done(communicator)
+    await communicator.send_json_to({"type": "click", "slug": card["slug"]})
+    assert [frame["type"] for frame in await until_done(communicator)] == ["done"]  # no turn, no reply
     await communicator.send_json_to({"type": "feedback", "value": "satisfied"})
     assert (await until_done(communicator))[-1]["type"] == "done"
     await communicator.disconnect()
@@ -154,11 +157,18 @@ async def test_card_feedback_and_satisfied_are_stored(demo_catalog):
     def stored():
         conversation = Conversation.objects.get(session_id=session["session_id"])
         feedback = list(conversation.messages.filter(kind=Message.Kind.FEEDBACK).values_list("feedback", flat=True))
-        return conversation.outcome, feedback
+        evidence = set(Evidence.objects.values_list("addon__slug", "signal", "need", "session", "client"))
+        return conversation, feedback, evidence
 
-    outcome, feedback = await stored()
-    assert outcome == "satisfied"
+    conversation, feedback, evidence = await stored()
+    assert conversation.outcome == "satisfied"
     assert {"slug": card["slug"], "value": "down"} in feedback and {"value": "satisfied"} in feedback
+    # What the ranking learns from: the need the card was shown for, per session and visitor (here no
+    # address is known, so the session stands for the visitor).
+    session_id = str(conversation.session_id)
+    learned = {(slug, signal, need) for slug, signal, need, *_ in evidence}
+    assert {(card["slug"], "down", "translate pages"), (card["slug"], "click", "translate pages")} <= learned
+    assert {(who_session, who) for *_, who_session, who in evidence} == {(session_id, session_id)}
 
 
 async def test_every_client_frame_gets_exactly_one_done_or_error_in_order(demo_catalog):
