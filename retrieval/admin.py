@@ -1,4 +1,5 @@
-"""Index rebuilds in admin: read-only history plus "Rebuild index now", which only records and enqueues."""
+"""Index rebuilds in admin (read-only history plus "Rebuild index now", which only records and enqueues), and
+the evidence visitors gave the ranking."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from marketplace.admin_history import HistoryAdmin
-from retrieval.models import IndexRebuild
+from retrieval.models import Evidence, IndexRebuild
 from retrieval.services import index_rebuild_start
 
 
@@ -31,3 +32,15 @@ class IndexRebuildAdmin(HistoryAdmin):
             rebuild = index_rebuild_start()
             messages.success(request, f"{rebuild} started: its status below changes when it ends.")
         return HttpResponseRedirect(reverse("admin:retrieval_indexrebuild_changelist"))
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(HistoryAdmin):
+    """What visitors taught the ranking: viewable, and deletable (a staff member may drop abuse by hand)."""
+
+    list_display = ["created_at", "signal", "addon", "need", "session", "client"]
+    list_filter = ["signal"]
+    search_fields = ["need", "addon__slug", "addon__name"]
+    list_select_related = ["addon"]
+    readonly_fields = ["created_at", "signal", "addon", "need", "session", "client"]
+    exclude = ["vector"]

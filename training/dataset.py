@@ -26,6 +26,7 @@ from pathlib import Path
 
 from chatbot.dialogue.decision import ReplyKind
 from chatbot.llm.base import CardFact, ReplyRequest
+from chatbot.llm.constrained import MAX_WORDS, MIN_WORDS
 from chatbot.llm.guard import ReplyGuard
 from chatbot.llm.prompts import build_messages
 from chatbot.llm.template import gist
@@ -133,7 +134,8 @@ def _needs(addon: Addon, rng: random.Random) -> list[str]:
 
 def card_sentence(card: CardFact) -> str:
     """What the chat's grounded decoding writes for a card: its name, then what its summary says, in the
-    summary's words (hyphens and quotes as spaces: the decoder writes words, commas and full stops)."""
+    summary's words (hyphens and quotes as spaces: the decoder writes words, commas and full stops), in at
+    most as many words as the decoder allows a sentence."""
     words = re.sub(r"[^\w\s,.']|'(?!\w)|(?<!\w)'", " ", gist(card.summary)).split()
     if not words:
         return ""
@@ -145,7 +147,19 @@ def card_sentence(card: CardFact) -> str:
         words = ["is", first.lower(), *words[1:]]
     elif not (first.endswith("s") and not first.endswith(("ss", "us", "is")) and len(first) > 3):
         words = ["offers", *words]
-    return f"{card.name} {' '.join(words).rstrip(',.')}."
+    return f"{card.name} {' '.join(_clipped(words)).rstrip(',.')}."
+
+
+def _clipped(words: list[str]) -> list[str]:
+    """At most MAX_WORDS words, as the grounded decoder ends a sentence, cut after a comma when one comes late
+    enough: a short sentence is one a small model restates without a slip."""
+    if len(words) <= MAX_WORDS:
+        return words
+    commas = [at for at, word in enumerate(words[:MAX_WORDS]) if word.endswith(",") and at + 1 > MIN_WORDS]
+    kept = words[: commas[-1] + 1] if commas else words[:MAX_WORDS]
+    while len(kept) > MIN_WORDS and kept[-1].lower().strip(",.") in STOP_WORDS:  # "...locally to" ends "locally"
+        kept.pop()
+    return kept
 
 
 def _need_answer(cards: list[CardFact]) -> str:

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from chatbot.llm.base import ReplyRequest
+from chatbot.llm.base import CardFact, ReplyRequest
+from chatbot.llm.constrained import MAX_WORDS
 from chatbot.llm.prompts import SYSTEM_PROMPT, build_messages
 from chatbot.models import Conversation, Message
 from training import dataset
@@ -122,6 +123,20 @@ def test_only_verified_targets_from_the_chosen_sources_are_kept(catalogue):
     assert catalogue_only and {example.source for example in catalogue_only} == {"need", "about", "category", "price"}
     assert none_dropped == {}  # every catalogue target is written to pass the verifier
     assert all(example.verified([name for _, name, *_ in catalogue]) for example in catalogue_only)
+
+
+def test_a_target_sentence_is_no_longer_than_the_grounded_decoder_allows():
+    long = CardFact.from_card(
+        {
+            **CARD,
+            "summary": "Blocks ads and trackers on every site you visit with filter lists you choose and "
+            "a counter of what was blocked on each page today",
+        }
+    )
+    sentence = dataset.card_sentence(long)
+    said = sentence.removeprefix("Night Shade ").rstrip(".").split()
+    assert len(said) <= MAX_WORDS and said[-1].lower() not in {"and", "with", "of", "a", "the", "you"}
+    assert sentence.startswith("Night Shade blocks ads and trackers on every site")
 
 
 def test_split_is_stable_and_keeps_an_addon_on_one_side():

@@ -1,0 +1,138 @@
+"""Learning from visitors (retrieval/feedback.py): does what visitors did help the next visitor who asks in
+other words, without hurting anyone else, and without one visitor being able to push an add-on?
+
+Targets are add-ons of the catalogue, each with three wordings of the need, all from its own listing and
+never its name: two clauses of its summary ("what it does", "something else it does") and its keywords
+("something for ..."). The targets are split in two by a stable hash:
+
+- learned: two simulated visitors (bench/simulator.py, the shipped policy) come for each target, one with
+  each summary clause: one visitor per need. When the target is on the cards they vote it up and say
+  "That's it!", stored as the chat stores it (need, add-on, session, visitor).
+- unvisited: nobody comes for them: with the dev needs, the check that learning hurts nobody else.
+
+Printed, before and after learning, nDCG@5 and Hit@5 on the learned targets asked in the third wording
+(held-out paraphrases), on the unvisited targets and on the dev needs; then after a poisoning run on the
+held-out paraphrases (one visitor voting a wrong candidate up 100 times in one session, then in 5 sessions).
+
+Usage: python bench/learning.py [--catalog ../shared/datasets/amo-catalog.json] [--targets 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+from pathlib import Path
+
+from common import SHARED, import_catalog, scratch_django
+from simulator import generated_dialogues, play, split
+
+WORD = re.compile(r"[a-z][a-z'-]{2,}")
+
+
+def keyword_need(addon) -> str:
+    """The need in other words: the add-on's tags and summary words, not its name, as a visitor types them."""
+    from retrieval.text import STOP_WORDS
+
+    name_words = set(WORD.findall(addon.name.lower()))
+    words = [tag.lower() for tag in addon.tags if isinstance(tag, str)]
+    words += WORD.findall(addon.summary_text.lower())
+    kept = [word for word in dict.fromkeys(words) if word not in STOP_WORDS and word not in name_words]
+    return "something for " + " ".join(kept[:4])
+
+
+def quality(needs: list[tuple[str, dict[str, int]]]) -> tuple[float, float]:
+    """Mean nDCG@5 and Hit@5 of recommend() over (need, graded relevance)."""
+    from quality import metrics
+
+    from retrieval.recommend import recommend
+
+    scores = [metrics([result.addon.slug for result in recommend(need, k=10)], relevant) for need, relevant in needs]
+    return statistics.mean(s["nDCG@5"] for s in scores), statistics.mean(s["Hit@5"] for s in scores)
+
+
+def visit(case: dict, opening: str, client: str) -> bool:
+    """One visitor: plays the dialogue from their own wording; on finding the target, votes it up and says
+    "That's it!" (what the chat records for those frames). Returns whether they found it."""
+    from chatbot.dialogue.policy import decide
+    from retrieval.services import evidence_record
+
+    found: list[str] = []
+
+    def watch(state, decision) -> None:
+        if case["target"] in {card.slug for card in decision.cards} and not found:
+            found.append(state.query or opening)
+
+    outcome = play(decide, {**case, "opening": opening}, on_decision=watch)
+    if outcome.card_sets is None or not found:
+        return False
+    session = f"{client}-{case['target']}"
+    for signal in ("up", "satisfied"):
+        evidence_record(need=found[0], slug=case["target"], signal=signal, session=session, client=client)
+    return True
+
+
+def poison(needs: list[tuple[str, dict[str, int]]], sessions: int) -> None:
+    """One visitor votes a wrong add-on (a low candidate of each need) up, 100 times per session."""
+    from retrieval.recommend import recommend
+    from retrieval.services import evidence_record
+
+    for need, relevant in needs:
+        wrong = next(r.addon.slug for r in recommend(need, k=20)[::-1] if r.addon.slug not in relevant)
+        for session in range(sessions):
+            for _ in range(100):
+                evidence_record(need=need, slug=wrong, signal="up", session=f"attacker-{session}", client="attacker")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--catalog", type=Path, default=SHARED / "amo-catalog.json")
+    parser.add_argument("--queries", type=Path, default=SHARED / "dev-queries.json")
+    parser.add_argument("--targets", type=int, default=300)
+    args = parser.parse_args()
+    scratch_django()
+    if args.catalog.exists():
+        import_catalog(args.catalog)
+    else:  # a fresh machine without the shared data: the demo catalogue
+        from marketplace.services import demo_catalog_load
+        from retrieval.sync import index_sync
+
+        demo_catalog_load()
+        index_sync()
+    from marketplace.models import Addon
+
+    cases = [case for case in generated_dialogues(args.targets) if case["facts"]["other"]]
+    learned, unvisited = split(cases)
+    addons = {addon.slug: addon for addon in Addon.objects.filter(slug__in=[case["target"] for case in cases])}
+    paraphrases = [(keyword_need(addons[case["target"]]), {case["target"]: 2}) for case in learned]
+    others = [(keyword_need(addons[case["target"]]), {case["target"]: 2}) for case in unvisited]
+    dev = []
+    if args.queries.exists():
+        dev = [(case["query"], case["relevant"]) for case in json.loads(args.queries.read_text())["single_turn"]]
+    sets = {"held-out paraphrases": paraphrases, "unvisited targets": others, "dev needs": dev}
+    sets = {name: needs for name, needs in sets.items() if needs}
+    before = {name: quality(needs) for name, needs in sets.items()}
+
+    found = sum(
+        visit(case, case["facts"][fact], client=f"visitor-{fact}-{case['target']}")
+        for case in learned
+        for fact in ("feature", "other")
+    )
+    after = {name: quality(needs) for name, needs in sets.items()}
+    print(f"{len(learned)} learned targets (two visitors each: {found} of {2 * len(learned)} found theirs), "
+          f"{len(unvisited)} unvisited, {len(dev)} dev needs")  # fmt: skip
+    print(f"{'needs':<24}{'n':>5}   nDCG@5 before -> after    Hit@5 before -> after")
+    for name, needs in sets.items():
+        (n0, h0), (n1, h1) = before[name], after[name]
+        print(f"{name:<24}{len(needs):>5}   {n0:.3f} -> {n1:.3f} ({n1 - n0:+.3f})   {h0:.3f} -> {h1:.3f}")
+    for sessions in (1, 5):
+        poison(paraphrases, sessions)
+        n2, h2 = quality(paraphrases)
+        n1, h1 = after["held-out paraphrases"]
+        print(f"poisoned, one visitor in {sessions} session(s) x 100 up-votes per need: held-out paraphrases "
+              f"nDCG@5 {n2:.3f} ({n2 - n1:+.3f} against learned), Hit@5 {h2:.3f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
