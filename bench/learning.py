@@ -14,7 +14,7 @@ Printed, before and after learning, nDCG@5 and Hit@5 on the learned targets aske
 (held-out paraphrases), on the unvisited targets and on the dev needs; then after a poisoning run on the
 held-out paraphrases (one visitor voting a wrong candidate up 100 times in one session, then in 5 sessions).
 
-Usage: python bench/learning.py [--catalog ../shared/datasets/amo-catalog.json] [--targets 300]
+Usage: python bench/learning.py [--catalog ../shared/datasets/amo-catalog.json] [--targets 200]
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--catalog", type=Path, default=SHARED / "amo-catalog.json")
     parser.add_argument("--queries", type=Path, default=SHARED / "dev-queries.json")
-    parser.add_argument("--targets", type=int, default=300)
+    parser.add_argument("--targets", type=int, default=200)
     args = parser.parse_args()
     scratch_django()
     if args.catalog.exists():

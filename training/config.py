@@ -29,8 +29,8 @@ def cpu_has_bf16() -> bool:
 
 PROFILE_CHOICES = ("auto", "cpu", "gpu")
 # Sized by bench/finetune.py. cpu: two cores, the packaged SmolLM2-135M in full precision (135M parameters
-# need no quantising), training under bfloat16 autocast where the CPU has it (3.2 s a step against 6.6 in
-# float32), a short run and a small fixed evaluation: about 12 minutes in all. gpu: QLoRA proper, 4-bit NF4
+# need no quantising), training under bfloat16 autocast where the CPU has it (3.2 s against 6.6 in float32
+# for one batch), a short run and a small fixed evaluation: about 13 minutes in all. gpu: QLoRA proper, 4-bit NF4
 # weights and LoRA on every projection, for Llama-2-7B-chat or any Llama-family LLM_MODEL (README).
 PROFILES: dict[str, dict[str, object]] = {
     "cpu": {
