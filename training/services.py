@@ -291,7 +291,7 @@ def evaluation_summary(evaluation: dict) -> str:
 
 def training_run_execute(*, run_id: int) -> TrainingRun:
     """Build the dataset, evaluate, train, evaluate again, save the adapter and add a READY version."""
-    from training.trainer import TrainingCancelled
+    from training.trainer import TrainingCancelled, TrainingDiverged
 
     if not TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.PENDING).update(
         status=TrainingRun.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
@@ -304,6 +304,9 @@ def training_run_execute(*, run_id: int) -> TrainingRun:
     except TrainingCancelled as stop:
         _log(run, str(stop))
         return _finish(run, TrainingRun.Status.CANCELLED)
+    except TrainingDiverged as error:
+        _log(run, f"stopped: {error}")
+        return _finish(run, TrainingRun.Status.FAILED, error=f"Training diverged: {error}")
     except Exception as error:  # noqa: BLE001 - whatever broke, the row must say why
         logger.exception("training run %s failed", run.pk)
         _log(run, "failed:\n" + traceback.format_exc())

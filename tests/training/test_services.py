@@ -290,6 +290,19 @@ def test_no_step_trains_at_rate_zero_and_the_warmup_rises_then_the_rate_decays()
     assert factors[5] < 1 and factors[6] == 1 and max(factors) == 1  # the first step after warmup: the full rate
 
 
+def test_a_loss_that_blows_up_is_diverged_and_noise_is_not():
+    assert not trainer.diverged([1.2, 1.1, 1.3, 0.9, 1.0, 1.4, 1.2, 0.8, 1.5, 1.1])
+    assert trainer.diverged([1.2, 1.2, 1.1, 1.3, 1.2, 3.5, 4.8, 3.7, 7.9, 9.3])
+    assert trainer.diverged([1.2, float("nan")]) and not trainer.diverged([1.2, 9.0])  # too early to say
+
+
+def test_a_diverging_run_fails_with_the_reason_and_makes_no_version(catalogue, tiny_model, monkeypatch):
+    monkeypatch.setattr(trainer, "diverged", lambda losses: len(losses) == 3)  # as if the loss blew up at step 3
+    run = services.training_run_execute(run_id=services.training_run_start(overrides=FAST).pk)
+    assert run.status == TrainingRun.Status.FAILED and "learning rate (0.03) is too high" in run.error
+    assert "stopped: the loss went from" in run.log and not ModelVersion.objects.exists()
+
+
 def test_a_short_run_learns_from_its_first_step(catalogue, tiny_model):
     """A 3-step run with the default warmup of 10 steps trains at the full rate at once, not at 0."""
     run = services.training_run_execute(
