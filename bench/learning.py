@@ -14,7 +14,7 @@ Printed, before and after learning, nDCG@5 and Hit@5 on the learned targets aske
 (held-out paraphrases), on the unvisited targets and on the dev needs; then after a poisoning run on the
 held-out paraphrases (one visitor voting a wrong candidate up 100 times in one session, then in 5 sessions).
 
-Usage: python bench/learning.py [--catalog ../shared/datasets/amo-catalog.json] [--targets 200]
+Usage: python bench/learning.py [--catalog ../shared/datasets/amo-catalog.json] [--targets 600] [--near 0.6]
 """
 
 from __future__ import annotations
@@ -89,9 +89,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--catalog", type=Path, default=SHARED / "amo-catalog.json")
     parser.add_argument("--queries", type=Path, default=SHARED / "dev-queries.json")
-    parser.add_argument("--targets", type=int, default=200)
+    parser.add_argument("--targets", type=int, default=600, help="add-ons drawn (those with two clauses are used)")
+    parser.add_argument("--near", type=float, help="try another need similarity threshold than the shipped one")
     args = parser.parse_args()
     scratch_django()
+    if args.near is not None:
+        import retrieval.feedback
+
+        retrieval.feedback.NEAR = args.near
     if args.catalog.exists():
         import_catalog(args.catalog)
     else:  # a fresh machine without the shared data: the demo catalogue

@@ -2,9 +2,10 @@
 
 Evidence is a need a visitor had, an add-on and what they did with its card: said "That's it!", voted it up,
 opened it ("View add-on"), or voted it down. For a new need, every piece of evidence whose need is near it
-(cosine of the needs' embeddings at least NEAR) votes for its add-on, in proportion to how near, how strong
-the signal and how recent (half-life HALF_LIFE_DAYS). The votes become one more ranking for the fusion, with
-a bounded weight, and so that one visitor cannot push an add-on:
+(cosine of the needs' embeddings above NEAR) votes for its add-on in proportion to how near (nothing at NEAR,
+fully for the same need: a need only somewhat like another is weak evidence of what it wants), how strong
+the signal and how recent (half-life HALF_LIFE_DAYS). The votes add a bounded amount to the add-on's fused
+score, and so that one visitor cannot push an add-on:
 
 - each client (a salted hash of the visitor's address) counts once per add-on, however many sessions,
   needs or votes it sent: its strongest piece of evidence;
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-NEAR = 0.6  # cosine between two needs' MiniLM embeddings above which they ask for much the same thing
+NEAR = 0.5  # cosine between two needs' MiniLM embeddings below which they are no evidence for each other
 HALF_LIFE_DAYS = 90.0
 MIN_CLIENTS = 2
 SIGNALS = {"satisfied": 1.0, "up": 1.0, "click": 0.3, "down": -1.0}
@@ -56,11 +57,12 @@ class FeedbackMemory:
         if not self.pieces:
             return {}
         similarity = self.vectors @ np.asarray(query, dtype=np.float32)
-        near = np.flatnonzero(similarity >= NEAR)
+        near = np.flatnonzero(similarity > NEAR)
+        closeness = (similarity - NEAR) / (1 - NEAR)  # 0 at the threshold, 1 for the same need
         by_client: dict[tuple[str, str], float] = {}
         for row in near:
             piece = self.pieces[row]
-            value = float(similarity[row] * self.weights[row])
+            value = float(closeness[row] * self.weights[row])
             key = (piece.slug, piece.client)
             current = by_client.get(key)
             if current is None or abs(value) > abs(current):
@@ -72,10 +74,11 @@ class FeedbackMemory:
             clients[slug, value > 0] += 1
         return {slug: total for slug, total in totals.items() if total and clients[slug, total > 0] >= MIN_CLIENTS}
 
-    def ranking(self, query: Sequence[float], candidates: Collection[str]) -> tuple[list[str], list[str]]:
-        """(lifted, lowered): candidates visitors favoured for needs like this one, best first, and those
-        they voted down."""
-        scores = {slug: score for slug, score in self.scores(query).items() if slug in candidates}
-        lifted = sorted((slug for slug, score in scores.items() if score > 0), key=lambda slug: -scores[slug])
-        lowered = [slug for slug, score in scores.items() if score < 0]
-        return lifted, lowered
+    def strengths(self, query: Sequence[float], candidates: Collection[str]) -> dict[str, float]:
+        """-1..1 for the candidates visitors favoured (or voted down) for needs like this one: MIN_CLIENTS
+        visitors with the very same need are full strength; farther needs count less, down to nothing at NEAR."""
+        return {
+            slug: max(-1.0, min(1.0, score / MIN_CLIENTS))
+            for slug, score in self.scores(query).items()
+            if slug in candidates
+        }

@@ -137,16 +137,13 @@ def recommend(
 
 
 def learned(fused: dict[str, float], query: str) -> None:
-    """What visitors taught (retrieval.feedback), fused in place: add-ons that satisfied needs like this one
-    rank as one more list, down-voted ones lose as much as a first place gains; only among the candidates."""
+    """What visitors taught (retrieval.feedback), added in place: at full strength, as much as a first place
+    in a ranking of FEEDBACK_WEIGHT; down-voted ones lose as much. Only among the candidates."""
     memory = feedback_memory()
     if not len(memory):
         return
-    lifted, lowered = memory.ranking(query_vector(query), fused.keys())
-    for slug, score in fuse([(lifted, FEEDBACK_WEIGHT)]).items():
-        fused[slug] += score
-    for slug in lowered:
-        fused[slug] -= FEEDBACK_WEIGHT / (RRF_K + 1)
+    for slug, strength in memory.strengths(query_vector(query), fused.keys()).items():
+        fused[slug] += strength * FEEDBACK_WEIGHT / (RRF_K + 1)
 
 
 def _ranked(

@@ -33,22 +33,24 @@ def memory(*pieces: tuple[np.ndarray, str, str, str], age: float = 0.0) -> Feedb
 
 def test_two_visitors_with_near_needs_lift_what_satisfied_them_for_a_new_need():
     learned = memory((NEED, "good", "satisfied", "a"), (NEAR_NEED, "good", "up", "b"))
-    assert learned.ranking(NEED, CANDIDATES) == (["good"], [])
-    assert learned.ranking(FAR_NEED, CANDIDATES) == ([], [])  # an unrelated need learns nothing
-    assert learned.ranking(NEED, {"other"}) == ([], [])  # only reorders the need's own candidates
+    strength = learned.strengths(NEED, CANDIDATES)["good"]
+    assert 0.5 < strength < 1  # the second visitor's need is near, not the same: it counts less
+    assert learned.strengths(FAR_NEED, CANDIDATES) == {}  # an unrelated need learns nothing
+    assert learned.strengths(NEED, {"other"}) == {}  # only reorders the need's own candidates
+    assert memory((NEED, "good", "up", "a"), (NEED, "good", "up", "b")).strengths(NEED, CANDIDATES) == {"good": 1.0}
 
 
 def test_one_visitor_cannot_push_an_add_on_however_many_votes_or_sessions():
     one_client = [(NEED, "wrong", "up", "attacker")] * 100 + [(NEAR_NEED, "wrong", "satisfied", "attacker")] * 5
-    assert memory(*one_client).ranking(NEED, CANDIDATES) == ([], [])
+    assert memory(*one_client).strengths(NEED, CANDIDATES) == {}
     with_one_more = memory(*one_client, (NEED, "wrong", "up", "someone-else"))
     assert with_one_more.scores(NEED)["wrong"] == pytest.approx(2.0)  # each client counts once: 1 + 1
 
 
 def test_down_votes_of_several_visitors_lower_an_add_on_and_one_visitor_s_do_not():
-    assert memory((NEED, "other", "down", "a")).ranking(NEED, CANDIDATES) == ([], [])
+    assert memory((NEED, "other", "down", "a")).strengths(NEED, CANDIDATES) == {}
     lowered = memory((NEED, "other", "down", "a"), (NEAR_NEED, "other", "down", "b"))
-    assert lowered.ranking(NEED, CANDIDATES) == ([], ["other"])
+    assert -1 <= lowered.strengths(NEED, CANDIDATES)["other"] < -0.5
 
 
 def test_evidence_decays_with_age():
