@@ -1,40 +1,12 @@
-"""Conversations in admin: what visitors asked, what they were shown, how it went."""
+"""Conversations in admin: what visitors asked, what they were shown, how it went, read as a transcript."""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
-from chatbot.models import Conversation, Message
+from chatbot.models import Conversation
+from chatbot.transcript import transcript_html
 from marketplace.admin_history import HistoryAdmin
-
-
-class MessageInline(admin.TabularInline):
-    model = Message
-    extra = 0
-    can_delete = False
-    fields = (
-        "turn",
-        "role",
-        "kind",
-        "text",
-        "cards_shown",
-        "question",
-        "feedback",
-        "first_card_ms",
-        "first_token_ms",
-        "total_ms",
-        "generation",
-        "created_at",
-    )
-    readonly_fields = fields
-
-    @admin.display(description="Cards")
-    def cards_shown(self, message: Message) -> str:
-        return ", ".join(card.get("name", card.get("slug", "?")) for card in message.cards) or "—"
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(Conversation)
@@ -43,17 +15,27 @@ class ConversationAdmin(HistoryAdmin):
     list_filter = ["outcome", "created_at"]
     search_fields = ["session_id", "messages__text", "origin"]
     date_hierarchy = "created_at"
+    fieldsets = [
+        (None, {"fields": ["session_id", "outcome", "origin", "locale", "created_at", "updated_at"]}),
+        ("Transcript", {"fields": ["transcript"]}),
+        ("Internals", {"fields": ["state", "generation_params", "exported_at"], "classes": ["collapse"]}),
+    ]
     readonly_fields = [
         "session_id",
-        "origin",
         "outcome",
-        "state",
-        "generation_params",
+        "origin",
+        "locale",
         "created_at",
         "updated_at",
+        "transcript",
+        "state",
+        "generation_params",
         "exported_at",
     ]
-    inlines = [MessageInline]
+
+    @admin.display(description="Transcript")
+    def transcript(self, conversation: Conversation) -> str:
+        return transcript_html(conversation)
 
     @admin.display(description="Messages")
     def message_count(self, conversation: Conversation) -> int:
