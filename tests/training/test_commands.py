@@ -20,7 +20,8 @@ def test_commands_succeed(trained_project):
 def test_retrain_trains_evaluates_and_creates_a_version(trained_project):
     out = trained_project.outputs["retrain"].stdout
     assert "Training run #1 enqueued." in out
-    assert "Building the dataset" in out and "Evaluating before training" in out  # the phases, as they go
+    # The phases as they go, polled every 2 s: the dataset may come and go between polls, the evaluation lasts.
+    assert "Evaluating before training" in out
     assert "Training run #1: succeeded." in out and "Created model version v1" in out
     assert "names the right add-on" in out and "supported sentences" in out
     run = trained_project.rows("select * from training_trainingrun")[0]
