@@ -3,6 +3,7 @@ per-run overrides (admin's form, `retrain` options) over those; saved with the r
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -200,6 +201,10 @@ class TrainingConfig:
             raise ConfigError(f"sources must be some of {', '.join(SOURCES)}, not {', '.join(self.sources) or 'none'}")
         if not self.target_modules or not all(self.target_modules):
             raise ConfigError("target_modules must name at least one module, e.g. q_proj,k_proj,v_proj,o_proj")
+
+    def total_steps(self, examples: int) -> int:
+        """Optimizer steps for a training set of this many examples: max_steps, or whole epochs of it."""
+        return self.max_steps or math.ceil(examples / (self.batch_size * self.grad_accumulation)) * self.epochs
 
     def as_dict(self) -> dict:
         values = asdict(self)

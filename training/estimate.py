@@ -41,7 +41,7 @@ def training_estimate(config: TrainingConfig, *, addons: int | None = None) -> d
     count = Addon.objects.filter(is_active=True).count() if addons is None else addons
     examples = count * EXAMPLES_PER_ADDON
     train_examples = round(examples * (1 - config.validation_fraction))
-    steps = config.max_steps or -(-train_examples // (config.batch_size * config.grad_accumulation)) * config.epochs
+    steps = config.total_steps(train_examples)
     tokens_per_step = config.batch_size * config.grad_accumulation * min(MEAN_TOKENS, config.max_seq_length)
     speedup = BF16_SPEEDUP if config.bf16_autocast else 1.0
     evaluation = config.grounded_samples * costs.per_answer + config.eval_examples * costs.per_loss_example

@@ -226,7 +226,7 @@ def _finish(run: TrainingRun, status: str, **fields) -> TrainingRun:
 
 def _train_and_version(run: TrainingRun, config: TrainingConfig) -> ModelVersion:
     from training.evaluation import evaluate, held_out_needs
-    from training.trainer import encode, load_for_training, merge_export, padding_id, save_adapter, total_steps, train
+    from training.trainer import encode, load_for_training, merge_export, padding_id, save_adapter, train
 
     phases = _Phases(run, training_estimate(config))
     phases.start(TrainingRun.Phase.DATASET)
@@ -248,7 +248,7 @@ def _train_and_version(run: TrainingRun, config: TrainingConfig) -> ModelVersion
     before = evaluate(model, tokenizer, validation, config, names, phases.advance)
     TrainingRun.objects.filter(pk=run.pk).update(metrics={"before": before})
     _log(run, f"before: {evaluation_summary(before)}")
-    phases.start(TrainingRun.Phase.TRAIN, total_steps(len(items), config))
+    phases.start(TrainingRun.Phase.TRAIN, config.total_steps(len(items)))
     result = train(model, items, config=config, pad_id=padding_id(tokenizer), on_step=_Progress(run, phases))
     phases.start(TrainingRun.Phase.EVALUATE_AFTER, samples)
     after = evaluate(model, tokenizer, validation, config, names, phases.advance)

@@ -173,11 +173,6 @@ def mean_loss(model, items: list[Encoded], *, pad_id: int, batch_size: int, devi
     return total / tokens if tokens else math.nan
 
 
-def total_steps(examples: int, config: TrainingConfig) -> int:
-    per_epoch = math.ceil(examples / (config.batch_size * config.grad_accumulation))
-    return config.max_steps or per_epoch * config.epochs
-
-
 def _micro_batches(items: list[Encoded], batch_size: int, seed: int) -> Iterator[list[Encoded]]:
     """Shuffled batches, epoch after epoch, for as long as the loop asks."""
     rng = random.Random(seed)
@@ -214,7 +209,7 @@ def train(
     if not items:
         raise ValueError("the training set is empty: import a catalogue first")
     torch.manual_seed(config.seed)
-    steps = total_steps(len(items), config)
+    steps = config.total_steps(len(items))
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.0)
     warmup = warmup_steps(config.warmup_steps, steps)
