@@ -41,11 +41,9 @@ def feedback_memory() -> FeedbackMemory:
         if _memory is not None and time.monotonic() - _memory[0] < settings.FEEDBACK_REFRESH_SECONDS:
             return _memory[2]
         signature = _signature()
-        if _memory is None or _memory[1] != signature:
-            _memory = (time.monotonic(), signature, _load())
-        else:
-            _memory = (time.monotonic(), signature, _memory[2])
-        return _memory[2]
+        memory = _memory[2] if _memory is not None and _memory[1] == signature else _load()
+        _memory = (time.monotonic(), signature, memory)
+        return memory
 
 
 def feedback_memory_forget() -> None:
