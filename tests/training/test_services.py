@@ -262,6 +262,16 @@ def test_other_processes_see_a_promotion_within_the_ttl(db, tmp_path, settings):
     assert model_version_serving() == ("", version.adapter_path)
 
 
+def test_retrain_takes_the_profile_steps_and_sources_it_is_given(db, sent, django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("retrain", "--profile", "gpu", "--max-steps", "7", "--sources", "catalogue")
+    run = TrainingRun.objects.get()
+    assert (run.config["profile"], run.config["max_steps"], run.config["sources"]) == ("gpu", 7, ["catalogue"])
+    assert sent == [("training.tasks.training_run_execute", (run.pk,))]
+
+
 def test_retrain_and_promote_commands_refuse_clearly(db, tmp_path):
     from django.core.management import CommandError, call_command
 
