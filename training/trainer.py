@@ -64,11 +64,6 @@ class StepReport:
     total_steps: int
     loss: float
     learning_rate: float
-    elapsed: float
-
-    @property
-    def eta_seconds(self) -> int:
-        return round(self.elapsed / self.step * (self.total_steps - self.step))
 
 
 @dataclass(frozen=True)
@@ -245,9 +240,7 @@ def train(
                 f"the loss went from {first_loss:.2f} to {loss:.2f} by step {step}: the learning rate "
                 f"({config.learning_rate:g}) is too high for this model; lower TRAINING_LEARNING_RATE"
             )
-        report = StepReport(
-            step=step, total_steps=steps, loss=loss, learning_rate=learning_rate, elapsed=time.perf_counter() - started
-        )
+        report = StepReport(step=step, total_steps=steps, loss=loss, learning_rate=learning_rate)
         if not on_step(report):
             raise TrainingCancelled(f"cancelled after step {step} of {steps}")
     model.eval()
