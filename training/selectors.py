@@ -78,7 +78,7 @@ def training_run_progress_text(run: TrainingRun) -> str:
     if run.eta_seconds is not None:
         parts.append(f"ETA {duration(run.eta_seconds)}")
     if run.is_stalled:
-        parts.append(f"STALLED: no progress since {run.heartbeat_at:%H:%M:%S}")
+        parts.append(f"STALLED: no progress since {run.heartbeat_at or run.started_at:%H:%M:%S}")
     if run.cancel_requested:
         parts.append("cancelling")
     return " · ".join(parts)

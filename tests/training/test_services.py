@@ -170,6 +170,18 @@ def test_cancel_stops_a_running_run_between_steps(catalogue, tiny_model, tmp_pat
     assert runner.active_model() == ("", active.adapter_path)
 
 
+def test_a_run_silent_for_too_long_is_flagged_stalled_even_without_a_heartbeat(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from training.selectors import training_run_progress_text
+
+    started = timezone.now() - timedelta(seconds=TrainingRun.STALLED_AFTER_SECONDS + 60)
+    run = TrainingRun.objects.create(status=TrainingRun.Status.RUNNING, phase="load", started_at=started)
+    assert run.is_stalled and f"STALLED: no progress since {started:%H:%M:%S}" in training_run_progress_text(run)
+
+
 def test_cancelling_twice_frees_a_run_whose_worker_is_gone(db):
     run = TrainingRun.objects.create(status=TrainingRun.Status.RUNNING)
     assert services.training_run_cancel(run_id=run.pk).status == TrainingRun.Status.RUNNING
