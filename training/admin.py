@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from marketplace.admin_history import HistoryAdmin
+from marketplace.charts import loss_curve_svg
 from training.admin_tables import (
     answers_table,
     config_table,
@@ -20,7 +21,6 @@ from training.admin_tables import (
     examples_table,
     phases_table,
 )
-from training.chart import loss_curve_svg
 from training.estimate import training_estimate
 from training.forms import PromoteAnywayForm, RetrainForm
 from training.models import ModelVersion, TrainingRun
