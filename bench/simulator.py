@@ -4,7 +4,10 @@ dialogues generated from the catalogue, split into a half to tune on and a half 
 A dialogue has a target add-on, a vague opening and the facts the visitor reveals when asked (its
 category, a site it works on, what it does, something else it does). Generated ones take all of these
 from the target's own listing: the opening from its category only, the facts from its summary and
-permissions, so nothing about a dialogue is written with the policy in mind.
+permissions, so nothing about a dialogue is written with the policy in mind. What the visitor types is
+short (a clause, cut at MAX_FEATURE_WORDS), but what they recognise in a quick reply is everything the
+listing says it does ("knows"): a visitor after a DeepL translator knows an option "DeepL" when they see
+it, even if the ten words they typed stopped before it.
 """
 
 from __future__ import annotations
@@ -60,16 +63,18 @@ class Visitor:
         self.facts = {key: value for key, value in case["facts"].items() if value}
         if "category" in self.facts:
             self.facts["category"] = category_name(self.facts["category"])
+        self.knows = case.get("knows", "")
         self.told: set[str] = set()
 
     def pick_option(self, options: list[dict]) -> dict | None:
         """The quick reply that says what the visitor wants: its category by name, or words of where it
-        works and what it does (the most of them); none when no option does. A word the option shares
-        only with the category's name ("languages" for Language Support) is not what it does."""
+        works and what it does, as far as they know it (the most of them); none when no option does. A word the
+        option shares only with the category's name ("languages" for Language Support) is not what it does."""
         for option in options:
             if option["label"] == self.facts.get("category"):
                 return option
-        known = set().union(*(content_words(self.facts.get(fact, "")) for fact in ("site", "feature", "other")))
+        told = (self.facts.get(fact, "") for fact in ("site", "feature", "other"))
+        known = set().union(content_words(self.knows), *(content_words(text) for text in told))
         scored = [(len(content_words(option["label"]) & known), option) for option in options]
         best = max(scored, key=lambda pair: pair[0], default=(0, None))
         return best[1] if best[0] > 0 else None
@@ -148,6 +153,7 @@ def generated_dialogues(count: int, *, seed: int = SPLIT_SEED) -> list[dict]:
             "id": f"gen-{addon.slug}",
             "target": addon.slug,
             "opening": OPENINGS[category],
+            "knows": _without_name(addon.summary_text, addon.name),
             "facts": {"category": category, "site": sites[0] if len(sites) == 1 else "",
                       "feature": clauses[0] if clauses else "", "other": clauses[1] if len(clauses) > 1 else ""},
         })  # fmt: skip
