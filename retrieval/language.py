@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "pl")
+ENGLISH = "en"
+LANGUAGES = (ENGLISH, "de", "fr", "es", "it", "pt", "nl", "pl")
 FUNCTION_WORDS = {
     "en": """the a an and or but of to in on for with without my me i you it is are was this that these not no
         can how what which want need looking something my when from at by all any some more other else so""",
@@ -53,3 +54,17 @@ def detect_language(text: str) -> str:
     ranked = sorted(scores.items(), key=lambda item: -item[1])
     (best, top), (_, second) = ranked[0], ranked[1]
     return best if top >= MIN_EVIDENCE and top - second >= MARGIN else ""
+
+
+def foreign_language(text: str) -> str:
+    """The language of `text` when its words say it is not English (the catalogue's language), else ""."""
+    language = detect_language(text)
+    return "" if language == ENGLISH else language
+
+
+def without_function_words(text: str, language: str) -> str:
+    """`text` without the short words of `language`: in an English catalogue, "für" or "les" match only
+    add-ons written in that language, whatever they do."""
+    ignored = _WORDS.get(language, frozenset())
+    normalised = unicodedata.normalize("NFC", text).replace("\u2019", "'")
+    return WORD.sub(lambda found: "" if found.group().lower() in ignored else found.group(), normalised)

@@ -23,7 +23,7 @@ from marketplace.models import Addon
 from retrieval.bm25 import BM25
 from retrieval.documents import addon_sites
 from retrieval.embedder import known_words
-from retrieval.language import detect_language
+from retrieval.language import foreign_language
 from retrieval.text import STOP_WORDS, TOKEN, fold, stem, tokens, words
 
 NAME_WEIGHT = 3
@@ -33,7 +33,6 @@ MAX_CORRECTED = 4  # unknown words looked up per query
 MAX_REMEMBERED_CORRECTIONS = 20_000
 ORIGINAL_TERM_WEIGHT = 2
 EXPANSION_TERMS = 10
-ENGLISH_OR_UNKNOWN = frozenset({"en", ""})
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ class LexicalIndex:
         unknown words per query are looked up: a need has a few typos; a paste of gibberish is not a need,
         and looking up each of its words once cost seconds of CPU.
         """
-        if detect_language(query) not in ENGLISH_OR_UNKNOWN:
+        if foreign_language(query):
             return fold(query)
         unknown = 0
 

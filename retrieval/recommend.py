@@ -4,6 +4,12 @@ Dense embeddings find what the visitor meant; their best add-ons then expand the
 words those add-ons share (so "videos play by themselves" also searches "autoplay"); the two rankings
 are fused by weighted reciprocal rank; a popularity and rating prior nudges the fused score by at
 most a few per cent, enough to break near-ties, never enough to jump a clearly better match.
+
+A need in another language than English (the catalogue's) adds the multilingual encoder's ranking
+(retrieval.multilingual), which understands it, at full weight, and halves the English encoder's, which
+only catches names and shared words; the keywords lose the language's own short words, which would match
+only add-ons written in it, and are expanded from the add-ons the two encoders put first, which brings the
+catalogue's English words for the need. English needs rank exactly as without it.
 Weights were chosen on bench/quality.py; see the README for the figures.
 """
 
@@ -17,7 +23,9 @@ from dataclasses import dataclass
 from marketplace.models import Addon
 from retrieval.documents import metadata_where
 from retrieval.embedder import query_vector
+from retrieval.language import foreign_language, without_function_words
 from retrieval.lexical import LexicalHit, LexicalIndex, lexical_index
+from retrieval.multilingual import multilingual_enabled, multilingual_query_vector
 from retrieval.query import Filters
 from retrieval.selectors import feedback_memory
 from retrieval.store import vector_store, vector_store_reopen
@@ -29,6 +37,8 @@ RRF_K = 60
 FEEDBACK_DOCS = 10
 LEXICAL_WEIGHT = 0.5
 DENSE_WEIGHT = 1.0
+MULTILINGUAL_WEIGHT = 1.0  # for a need in another language, where the English encoder counts half
+FOREIGN_DENSE_WEIGHT = 0.5
 PRIOR_WEIGHT = 0.05
 FEEDBACK_WEIGHT = 1.0  # the learned ranking counts as much as the dense one (bench/learning.py)
 # The prior: how used (log10 of daily users, full at a million) and how well rated, the rating shrunk
@@ -77,24 +87,35 @@ def lexical_candidates(
     return index.search(query, limit=limit, allowed=_row_allowed(filters, exclude), feedback=feedback)
 
 
-def dense_candidates(query: str, *, filters: Filters, exclude: frozenset[str], limit: int = CANDIDATES) -> list[str]:
-    """Slugs by cosine similarity of the query to each add-on's passage.
+def dense_candidates(
+    query: str, *, filters: Filters, exclude: frozenset[str], limit: int = CANDIDATES, multilingual: bool = False
+) -> list[str]:
+    """Slugs by cosine similarity of the query to each add-on's passage (by the multilingual encoder's).
 
     A search that fails on the store is tried once more on a freshly opened one: another process may
     have rewritten the index between this process's check of its generation and the search.
     """
     from chromadb.errors import ChromaError
 
-    vector: list[Sequence[float]] = [query_vector(query)]
+    vector: list[Sequence[float]] = [multilingual_query_vector(query) if multilingual else query_vector(query)]
     where = metadata_where(filters, exclude)
     try:
-        found = vector_store()._collection.query(query_embeddings=vector, n_results=limit, where=where, include=[])
+        store = vector_store(multilingual=multilingual)
+        found = store._collection.query(query_embeddings=vector, n_results=limit, where=where, include=[])
     except ChromaError:
         logger.warning("a search failed on the index; reopening it and trying again", exc_info=True)
-        found = vector_store_reopen()._collection.query(
+        found = vector_store_reopen(multilingual=multilingual)._collection.query(
             query_embeddings=vector, n_results=limit, where=where, include=[]
         )
     return list(found["ids"][0])
+
+
+def _dense_or_none(query: str, *, filters: Filters, exclude: frozenset[str], multilingual: bool = False) -> list[str]:
+    try:
+        return dense_candidates(query, filters=filters, exclude=exclude, multilingual=multilingual)
+    except Exception:  # noqa: BLE001 - a broken index must not take the chat down: keywords still find add-ons
+        logger.exception("the search index failed; keyword search only until `manage.py build_index --rebuild`")
+        return []
 
 
 def prior(*, users: int | None, rating: float | None, rating_count: int | None) -> float:
@@ -122,16 +143,22 @@ def recommend(
     excluded = frozenset(exclude)
     index = lexical_index()
     query = index.corrected(without_ruled_out(query))
-    try:
-        dense = dense_candidates(query, filters=filters, exclude=excluded)
-    except Exception:  # noqa: BLE001 - a broken index must not take the chat down: keywords still find add-ons
-        logger.exception("the search index failed; keyword search only until `manage.py build_index --rebuild`")
-        dense = []
-    feedback = dense[:FEEDBACK_DOCS]
+    language = foreign_language(query) if multilingual_enabled() else ""
+    dense = _dense_or_none(query, filters=filters, exclude=excluded)
+    if language:
+        meaning = [
+            (_dense_or_none(query, filters=filters, exclude=excluded, multilingual=True), MULTILINGUAL_WEIGHT),
+            (dense, FOREIGN_DENSE_WEIGHT),
+        ]
+        feedback = sorted(scores := fuse(meaning), key=lambda slug: -scores[slug])[:FEEDBACK_DOCS]
+        keywords = without_function_words(query, language)
+    else:
+        meaning, feedback, keywords = [(dense, DENSE_WEIGHT)], dense[:FEEDBACK_DOCS], query
     lexical = [
-        hit.slug for hit in lexical_candidates(query, filters=filters, exclude=excluded, feedback=feedback, index=index)
+        hit.slug
+        for hit in lexical_candidates(keywords, filters=filters, exclude=excluded, feedback=feedback, index=index)
     ]
-    fused = fuse([(lexical, LEXICAL_WEIGHT), (dense, DENSE_WEIGHT)])
+    fused = fuse([(lexical, LEXICAL_WEIGHT), *meaning])
     learned(fused, query)
     return _ranked(fused, index, filters, excluded, k)
 

@@ -6,7 +6,9 @@ another process's writes, and a filtered search could even fail on ids it finds 
 in its vectors. Writers therefore hold an exclusive file lock (`index_writing`) and, when done, replace a
 small generation file; every search compares that file with the generation it opened and reopens the
 client when it changed. A Chroma server needs none of this: it is the one reader and writer.
-chromadb and LangChain load on first use, not when Django starts.
+The multilingual encoder's vectors (retrieval.multilingual) are a second collection beside the first, in the
+same folder or server, written under the same lock. chromadb and LangChain load on first use, not when Django
+starts.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from urllib.parse import urlparse
 from django.conf import settings
 
 from retrieval.embedder import embeddings
+from retrieval.multilingual import multilingual_embeddings, multilingual_enabled
 
 if TYPE_CHECKING:
     import chromadb
@@ -36,6 +39,7 @@ COLLECTION_METADATA = {"hnsw:space": "cosine"}
 GENERATION_FILE = "generation"
 WRITE_LOCK_FILE = "write.lock"
 MAX_OPEN_LOCATIONS = 4
+MULTILINGUAL_SUFFIX = "-multilingual"
 
 
 def chroma_client(url: str = "", path: Path | None = None) -> chromadb.ClientAPI:
@@ -79,8 +83,9 @@ _opened: dict[_Key, tuple[Chroma, str]] = {}  # location -> (store, the generati
 _opening = threading.Lock()
 
 
-def _location() -> _Key:
-    return settings.CHROMA_URL, str(settings.CHROMA_PATH), settings.CHROMA_COLLECTION
+def _location(*, multilingual: bool = False) -> _Key:
+    collection = settings.CHROMA_COLLECTION + (MULTILINGUAL_SUFFIX if multilingual else "")
+    return settings.CHROMA_URL, str(settings.CHROMA_PATH), collection
 
 
 def _forget(key: _Key) -> None:
@@ -90,14 +95,15 @@ def _forget(key: _Key) -> None:
         opened[0]._client.close()  # type: ignore[attr-defined]  # on the client class, not on ClientAPI
 
 
-def vector_store() -> Chroma:
-    """The add-on collection for the current settings, reopened when another process wrote the index.
+def vector_store(*, multilingual: bool = False) -> Chroma:
+    """The add-on collection for the current settings (or its multilingual twin), reopened when another
+    process wrote the index.
 
     Opened under a lock: chromadb's client cache breaks when two threads open one location at once.
     """
     from langchain_chroma import Chroma
 
-    url, path, collection = key = _location()
+    url, path, collection = key = _location(multilingual=multilingual)
     generation = "" if url else index_generation(Path(path))
     with _opening:
         opened = _opened.get(key)
@@ -108,12 +114,12 @@ def vector_store() -> Chroma:
             _forget(key)  # frees the old vectors; a search still using them retries
         store = Chroma(
             collection_name=collection,
-            embedding_function=embeddings(),
+            embedding_function=multilingual_embeddings() if multilingual else embeddings(),
             client=chroma_client(url, Path(path)),
             collection_metadata=COLLECTION_METADATA,
         )
         _opened[key] = (store, generation)
-        if not store._collection.count():
+        if not store._collection.count() and not multilingual:
             logger.warning(
                 "the search index (%s) is empty: keyword search only until `manage.py build_index`", url or path
             )
@@ -124,7 +130,8 @@ def vector_store() -> Chroma:
 
 def _discard(key: _Key, folder: Path) -> None:
     with _opening:
-        _forget(key)
+        for opened_key in [opened for opened in _opened if opened[:2] == key[:2]]:  # both collections
+            _forget(opened_key)
     for entry in folder.iterdir():
         if entry.is_dir():
             shutil.rmtree(entry)
@@ -132,26 +139,27 @@ def _discard(key: _Key, folder: Path) -> None:
             entry.unlink()
 
 
-def vector_store_reopen() -> Chroma:
+def vector_store_reopen(*, multilingual: bool = False) -> Chroma:
     """Open the index afresh: after a search failed on a client another process's write made stale."""
     with _opening:
-        _forget(_location())
-    return vector_store()
+        _forget(_location(multilingual=multilingual))
+    return vector_store(multilingual=multilingual)
 
 
 @contextmanager
 def index_writing(*, fresh: bool = False) -> Iterator[Chroma]:
     """The store, for writing: one writer at a time across processes; readers reopen when it is done.
 
-    `fresh`: start from an empty collection. An embedded index's files are deleted first, so that even a
-    corrupt index (which cannot be opened to be reset) is rebuilt.
+    `fresh`: start from empty collections. An embedded index's files are deleted first, so that even a
+    corrupt index (which cannot be opened to be reset) is rebuilt. Its multilingual collection is opened
+    with `vector_store(multilingual=True)` inside the block.
     """
     url, path, _ = key = _location()
     if url:
-        store = vector_store()
         if fresh:
-            store.reset_collection()
-        yield store
+            for multilingual in (False, True) if multilingual_enabled() else (False,):
+                vector_store(multilingual=multilingual).reset_collection()
+        yield vector_store()
         return
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
@@ -160,10 +168,12 @@ def index_writing(*, fresh: bool = False) -> Iterator[Chroma]:
         if fresh:
             _discard(key, folder)
         store = vector_store()
+        current = index_generation(folder)
         try:
             yield store
         finally:
             generation = _generation_bump(folder)
-            with _opening:  # this process's client saw its own writes: no need to reopen it
-                if _opened.get(key, (None, ""))[0] is store:
-                    _opened[key] = (store, generation)
+            with _opening:  # clients current when the lock was taken saw every write since: no need to reopen
+                for opened_key, (opened, at) in list(_opened.items()):
+                    if opened_key[:2] == key[:2] and at == current:
+                        _opened[opened_key] = (opened, generation)

@@ -4,7 +4,9 @@ Catalogue writes reach index_sync() through the catalogue's hook (retrieval.subs
 commit; build_index and the admin "Rebuild index" action call index_sync(slugs=None) or index_rebuild().
 Syncs run one at a time, in one process and across processes (index_writing): two overlapping ones
 could otherwise write what one of them read before the other's change (an add-on deactivated
-meanwhile, put back by the older sync).
+meanwhile, put back by the older sync). The multilingual collection (retrieval.multilingual) is synced
+the same way in the same run, each collection by what it holds: turning the multilingual encoder on
+later fills its collection on the next sync, without re-embedding the main one.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.conf import settings
 
 from marketplace.models import Addon
 from retrieval.documents import addon_metadata, addon_text
+from retrieval.multilingual import multilingual_enabled
 from retrieval.store import index_writing, vector_store
 
 if TYPE_CHECKING:
@@ -30,6 +33,7 @@ class SyncReport:
     metadata_updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    multilingual_embedded: int = 0  # add-ons the multilingual encoder embedded in the same run
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -37,6 +41,7 @@ class SyncReport:
             "metadata_updated": self.metadata_updated,
             "unchanged": self.unchanged,
             "removed": self.removed,
+            "multilingual_embedded": self.multilingual_embedded,
         }
 
 
@@ -51,9 +56,9 @@ class Drift:
         return len(self.missing) + len(self.stale) + len(self.extra)
 
 
-def _indexed(ids: list[str] | None) -> dict[str, dict]:
-    """Metadata of indexed add-ons by slug (all of them when ids is None)."""
-    collection = vector_store()
+def _indexed(ids: list[str] | None, store: Chroma | None = None) -> dict[str, dict]:
+    """Metadata of indexed add-ons by slug (all of them when ids is None), in `store` or the main collection."""
+    collection = store or vector_store()
     if ids is not None and not ids:
         return {}
     found = collection.get(ids=ids, include=["metadatas"])
@@ -76,10 +81,17 @@ def index_sync(*, slugs: Iterable[str] | None = None) -> SyncReport:
 
 
 def _sync(store: Chroma, wanted: list[str] | None) -> SyncReport:
+    report = _sync_collection(store, wanted)
+    if multilingual_enabled():
+        report.multilingual_embedded = _sync_collection(vector_store(multilingual=True), wanted).embedded
+    return report
+
+
+def _sync_collection(store: Chroma, wanted: list[str] | None) -> SyncReport:
     addons = Addon.objects.filter(is_active=True).prefetch_related("categories")
     if wanted is not None:
         addons = addons.filter(slug__in=wanted)
-    indexed = _indexed(wanted)
+    indexed = _indexed(wanted, store)
     report = SyncReport()
     to_embed: list[tuple[str, str, dict]] = []
     to_update: list[tuple[str, dict]] = []
@@ -120,14 +132,15 @@ def index_rebuild() -> SyncReport:
 
 
 def index_drift() -> Drift:
-    """What differs between the active catalogue and the index."""
-    indexed = _indexed(None)
-    drift = Drift()
+    """What differs between the active catalogue and the index (in either of its collections)."""
     active = dict(Addon.objects.filter(is_active=True).values_list("slug", "content_hash"))
-    for slug, content_hash in sorted(active.items()):
-        if slug not in indexed:
-            drift.missing.append(slug)
-        elif indexed[slug].get("content_hash") != content_hash:
-            drift.stale.append(slug)
-    drift.extra = sorted(set(indexed) - set(active))
-    return drift
+    stores = [vector_store()] + ([vector_store(multilingual=True)] if multilingual_enabled() else [])
+    missing: set[str] = set()
+    stale: set[str] = set()
+    extra: set[str] = set()
+    for store in stores:
+        indexed = _indexed(None, store)
+        missing |= set(active) - set(indexed)
+        stale |= {slug for slug, meta in indexed.items() if slug in active and meta.get("content_hash") != active[slug]}
+        extra |= set(indexed) - set(active)
+    return Drift(sorted(missing), sorted(stale - missing), sorted(extra))

@@ -1,8 +1,9 @@
 """Shared fixtures: paths to the shared datasets (tests that need them skip when absent), the demo catalogue
-indexed once per module, and the jobs a broker would receive."""
+indexed once per session (each module gets a copy of that index), and the jobs a broker would receive."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -52,12 +53,30 @@ def sent(settings, monkeypatch):
     return calls
 
 
-@pytest.fixture(scope="module")
-def demo_index_path(django_db_setup, django_db_blocker, tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo-index")
-    with django_db_blocker.unblock(), override_settings(CHROMA_PATH=path, CHROMA_URL=""):
+def _demo_catalog_indexed_into(path: Path) -> None:
+    with override_settings(CHROMA_PATH=path, CHROMA_URL=""):
         demo_catalog_load()  # commits, so the index sync job embeds into `path`
         jobs_wait()
+
+
+@pytest.fixture(scope="session")
+def demo_index_built(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo catalogue embedded once (both encoders: the slow part), then taken out of the database."""
+    path = tmp_path_factory.mktemp("demo-index-built")
+    with django_db_blocker.unblock():
+        _demo_catalog_indexed_into(path)
+        Addon.objects.all().delete()
+        Category.objects.all().delete()
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_index_path(demo_index_built, django_db_blocker, tmp_path_factory):
+    """A copy of the built index, with the demo catalogue loaded again: the sync finds every add-on unchanged."""
+    path = tmp_path_factory.mktemp("demo-index") / "chroma"
+    shutil.copytree(demo_index_built, path)
+    with django_db_blocker.unblock():
+        _demo_catalog_indexed_into(path)
     yield path
     with django_db_blocker.unblock():
         Addon.objects.all().delete()
