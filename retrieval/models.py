@@ -53,3 +53,55 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.signal} for {self.addon_id} on “{self.need[:40]}”"
+
+
+class EmbeddingVersion(models.Model):
+    """A fine-tuned sentence encoder: trained by a job on what visitors' needs found, compared on held-out needs
+    with the encoder serving, and promoted (the index is re-embedded into its own collection, then searches
+    switch to it) or rolled back. With no version active, the base model (EMBEDDING_MODEL) serves."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        TRAINING = "training", "Training"
+        EVALUATING = "evaluating", "Evaluating"
+        READY = "ready", "Ready"
+        INDEXING = "indexing", "Re-embedding the index"
+        SERVING = "serving", "Serving"
+        RETIRED = "retired", "Retired"
+        FAILED = "failed", "Failed"
+
+    number = models.PositiveIntegerField(unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    base_model = models.CharField(max_length=500, help_text="The encoder it was fine-tuned from.")
+    path = models.CharField(max_length=500, blank=True, help_text="The saved sentence-transformers model.")
+    config = models.JSONField(default=dict, blank=True, help_text="Steps, batch, learning rate, seed.")
+    counts = models.JSONField(default=dict, blank=True, help_text="Training and held-out pairs by source.")
+    metrics = models.JSONField(default=dict, blank=True, help_text="Held-out needs: serving encoder vs this one.")
+    loss_history = models.JSONField(default=list, blank=True, help_text="[step, loss] pairs for the chart.")
+    progress = models.CharField(max_length=200, blank=True, help_text="What the job is doing now.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=models.Q(status="serving"), name="one_serving_embedding_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Encoder v{self.number}"
+
+    @property
+    def collection_suffix(self) -> str:
+        """Its vectors' collection is CHROMA_COLLECTION plus this: the base model's has none."""
+        return f"-v{self.number}"
+
+    @property
+    def beats_serving(self) -> bool:
+        """Better than what served when it was evaluated, on held-out needs (nDCG@5): the promote gate."""
+        candidate, serving = self.metrics.get("candidate", {}), self.metrics.get("serving", {})
+        return bool(candidate) and candidate.get("nDCG@5", 0.0) > serving.get("nDCG@5", 0.0)

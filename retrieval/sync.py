@@ -12,7 +12,7 @@ later fills its collection on the next sync, without re-embedding the main one.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from django.conf import settings
 from marketplace.models import Addon
 from retrieval.documents import addon_metadata, addon_text
 from retrieval.multilingual import multilingual_enabled
+from retrieval.selectors import ServingEncoder
 from retrieval.store import index_writing, vector_store
 
 if TYPE_CHECKING:
@@ -122,6 +123,16 @@ def _sync_collection(store: Chroma, wanted: list[str] | None) -> SyncReport:
     for batch in _batches(gone, batch_size):
         store.delete(ids=batch)
         report.removed += len(batch)
+    return report
+
+
+def index_switch(encoder: ServingEncoder, switch: Callable[[], None]) -> SyncReport:
+    """Embed the catalogue into `encoder`'s collection (only what it lacks or holds stale), then call `switch`,
+    which makes it serve, while no other sync can write: searches move from one complete collection to the
+    other, and no catalogue change lands in the old one after the new one was filled."""
+    with _syncing, index_writing():
+        report = _sync_collection(vector_store(encoder=encoder), None)
+        switch()
     return report
 
 

@@ -12,6 +12,7 @@ from django.test import override_settings
 from marketplace.jobs import jobs_wait
 from marketplace.models import Addon, Category
 from marketplace.services import demo_catalog_load
+from retrieval.selectors import serving_encoder_forget
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
@@ -31,9 +32,12 @@ def amo_catalog_path() -> Path:
 
 @pytest.fixture(autouse=True)
 def isolated_index(settings, tmp_path):
-    """Each test gets its own empty Chroma folder, never the developer's var/chroma."""
+    """Each test gets its own empty Chroma folder, never the developer's var/chroma, and asks afresh which
+    encoder serves (a version promoted by an earlier test is gone with its database)."""
     settings.CHROMA_PATH = tmp_path / "chroma"
     settings.CHROMA_URL = ""
+    settings.ENCODER_VERSIONS_DIR = tmp_path / "encoders"
+    serving_encoder_forget()
 
 
 @pytest.fixture(autouse=True)

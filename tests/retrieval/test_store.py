@@ -22,6 +22,8 @@ WRITER = textwrap.dedent(
     import django
     import numpy
     django.setup()
+    from django.core.management import call_command
+    call_command("migrate", verbosity=0)  # its own database: the store asks it which encoder serves
     from retrieval.store import index_writing
     with index_writing() as store:
         found = store.get(limit=1, include=["metadatas"])
@@ -45,7 +47,8 @@ def test_another_process_s_write_is_seen_by_filtered_searches_without_a_restart(
     shown = frozenset(dense_candidates(need, filters=filters, exclude=frozenset())[:3])  # as "more" excludes
     assert "zebra-telescope" not in dense_candidates(need, filters=filters, exclude=shown)
     opened, generation = vector_store(), index_generation(settings.CHROMA_PATH)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.settings", "CHROMA_PATH": str(settings.CHROMA_PATH)}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.settings", "CHROMA_PATH": str(settings.CHROMA_PATH),
+           "DATABASE_URL": f"sqlite:///{tmp_path}/writer.sqlite3"}  # fmt: skip
     env.pop("CHROMA_URL", None)
     result = subprocess.run([sys.executable, "-c", WRITER], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -63,7 +63,13 @@ def test_unchanged_addons_are_not_re_embedded_and_metadata_changes_are_not_eithe
         addons_upsert(records=[record("tab-one", rating=4.9)])  # facts changed, text the same
         assert jobs_wait(JOB_SECONDS) and add_texts.call_count == 0
     assert indexed()["tab-one"]["rating"] == 4.9
-    assert index_sync().as_dict() == {"embedded": 0, "metadata_updated": 0, "unchanged": 1, "removed": 0}
+    assert index_sync().as_dict() == {
+        "embedded": 0,
+        "metadata_updated": 0,
+        "unchanged": 1,
+        "removed": 0,
+        "multilingual_embedded": 0,
+    }
 
 
 def test_deactivation_and_deletion_remove_from_the_index():

@@ -1,0 +1,170 @@
+"""Fine-tuning the search encoder as a versioned job: train and judge on held-out needs, promote only a better
+one (the index is re-embedded into its own collection, then searches switch), roll back."""
+
+from __future__ import annotations
+
+import random
+from io import StringIO
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from marketplace.jobs import jobs_wait
+from marketplace.models import Addon
+from retrieval.encoder_versions import (
+    EncoderVersionRefused,
+    embedding_version_promote,
+    embedding_version_rollback,
+    embedding_version_start,
+)
+from retrieval.models import EmbeddingVersion
+from retrieval.recommend import recommend
+from retrieval.selectors import serving_encoder
+from retrieval.services import evidence_record
+from retrieval.store import vector_store
+from retrieval.tuning import Pair, TuningConfig, _batch, finetune, held_out, listing_need, ranking_quality
+
+JOB_SECONDS = 600
+Status = EmbeddingVersion.Status
+
+
+class Letters:
+    """A ranker that embeds a text as the counts of a few letters: its rankings are worked out by hand."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.embed_query(text) for text in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        vector = np.array([text.count(letter) for letter in "abc"], dtype=np.float32) + 1e-3
+        return (vector / np.linalg.norm(vector)).tolist()
+
+
+def test_a_need_from_a_listing_is_its_first_clause_without_its_name():
+    assert listing_need("Tab Napper", "Tab Napper suspends idle tabs. Saves memory.") == "suspends idle tabs"
+    assert listing_need("X", "") == ""
+
+
+def test_the_held_out_share_is_stable_and_about_a_fifth():
+    slugs = [f"addon-{number}" for number in range(2000)]
+    share = sum(map(held_out, slugs)) / len(slugs)
+    assert 0.15 < share < 0.25 and [held_out(slug) for slug in slugs] == [held_out(slug) for slug in slugs]
+
+
+def test_a_batch_never_holds_one_addon_text_twice():
+    pairs = [("need a", "text 1"), ("need b", "text 1"), ("need c", "text 2"), ("need d", "text 3")]
+    order: list[int] = []
+    for _ in range(10):
+        batch = _batch(pairs, order, 3, random.Random(0))
+        assert len({pairs[at][1] for at in batch}) == len(batch) == 3
+
+
+def test_ranking_quality_scores_the_rank_of_each_needs_addon():
+    documents = {"aa": "aaaa", "bb": "bbbb", "cc": "cccc", "ab": "aabb"}
+    needs = [Pair("aaa", "aa", "visitors"), Pair("aaa", "ab", "visitors"), Pair("ccc", "cc", "catalogue")]
+    quality = ranking_quality(Letters(), needs, documents)
+    # ranks 1, 2 and 1: nDCG@5 (1 + 1/log2(3) + 1) / 3, MRR (1 + 1/2 + 1) / 3
+    assert quality == {"nDCG@5": round((2 + 1 / np.log2(3)) / 3, 4), "Hit@5": 1.0, "MRR@10": round(2.5 / 3, 4)}
+
+
+def test_finetuning_pulls_needs_towards_their_addons(tmp_path, settings):
+    pairs = [
+        ("my eyes hurt at night", "Night Owl: dark theme for every website"),
+        ("too many tabs open", "Tab Napper: suspends idle tabs to free memory"),
+        ("open this page on my phone", "QR Maker: a QR code of the current page"),
+        ("stop annoying banners", "Ad Eraser: blocks advertising and pop-ups"),
+    ]
+    losses: list[float] = []
+    path = finetune(settings.EMBEDDING_MODEL, pairs, tmp_path / "tuned", TuningConfig(steps=8, batch_size=4,
+                    learning_rate=1e-4), on_step=lambda step, loss: losses.append(loss))  # fmt: skip
+    assert (path / "config.json").exists() and len(losses) == 8
+    assert losses[-1] < losses[0]
+
+
+@pytest.fixture
+def visited(demo_catalog):
+    """The demo catalogue with a few visitors' needs that found their add-on."""
+    addons = list(Addon.objects.filter(is_active=True).order_by("slug")[:40])
+    for number, addon in enumerate(addons):
+        evidence_record(need=f"I want {addon.summary_text[:40]}", slug=addon.slug, signal="satisfied",
+                        session=f"s{number}", client=f"c{number}")  # fmt: skip
+    return addons
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_version_trains_is_judged_promoted_and_rolled_back(visited, settings):
+    version = embedding_version_start(steps=3)
+    assert jobs_wait(JOB_SECONDS)
+    version.refresh_from_db()
+    assert version.status == Status.READY, version.error
+    assert version.counts["train"]["visitors"] > 0 and version.counts["held_out"]["catalogue"] > 0
+    assert set(version.metrics["serving"]) == set(version.metrics["candidate"]) == {"nDCG@5", "Hit@5", "MRR@10"}
+    assert len(version.loss_history) == 3 and version.path
+    # Promoted (whatever it scored here: the gate is tested on its own below), searches move to its collection.
+    EmbeddingVersion.objects.filter(pk=version.pk).update(metrics={**version.metrics, "candidate": {"nDCG@5": 1.0}})
+    version.refresh_from_db()
+    assert embedding_version_promote(version=version).status == Status.INDEXING
+    assert jobs_wait(JOB_SECONDS)
+    version.refresh_from_db()
+    assert version.status == Status.SERVING and version.promoted_at
+    assert serving_encoder().version == version.number
+    store = vector_store()
+    assert store._collection.name == f"{settings.CHROMA_COLLECTION}-v{version.number}"
+    assert store._collection.count() == Addon.objects.filter(is_active=True).count()
+    assert recommend("dark theme for every website", k=3)
+    embedding_version_rollback()
+    assert jobs_wait(JOB_SECONDS)
+    version.refresh_from_db()
+    assert version.status == Status.RETIRED and serving_encoder().version is None
+    assert vector_store()._collection.name == settings.CHROMA_COLLECTION
+
+
+@pytest.mark.django_db
+def test_a_version_that_does_not_beat_the_serving_encoder_is_not_promoted():
+    version = EmbeddingVersion.objects.create(
+        number=1, base_model="x", status=Status.READY,
+        metrics={"needs": 10, "serving": {"nDCG@5": 0.6}, "candidate": {"nDCG@5": 0.6}},
+    )  # fmt: skip
+    with pytest.raises(EncoderVersionRefused, match="does not beat the encoder serving"):
+        embedding_version_promote(version=version)
+    with pytest.raises(EncoderVersionRefused, match="nothing to roll back"):
+        embedding_version_rollback()
+    version.refresh_from_db()
+    assert version.status == Status.READY
+
+
+@pytest.mark.django_db
+def test_admin_compares_a_version_and_refuses_to_promote_a_worse_one(admin_client):
+    version = EmbeddingVersion.objects.create(
+        number=3, base_model="x", status=Status.READY, counts={"train": {"visitors": 12, "catalogue": 180}},
+        metrics={"needs": 46, "serving": {"nDCG@5": 0.61, "Hit@5": 0.7, "MRR@10": 0.5},
+                 "candidate": {"nDCG@5": 0.58, "Hit@5": 0.7, "MRR@10": 0.49}},
+        loss_history=[[1, 2.0], [2, 1.5], [3, 1.1]],
+    )  # fmt: skip
+    page = admin_client.get(reverse("admin:retrieval_embeddingversion_change", args=[version.pk])).content.decode()
+    assert "<tr><th>nDCG@5</th><td>0.610</td><td>0.580</td></tr>" in page
+    assert "not better: it is not promoted" in page and ">Promote<" not in page
+    assert "<tr><th>train</th><td>12</td><td>180</td></tr>" in page and 'aria-label="Training loss by step"' in page
+    listing = admin_client.get(reverse("admin:retrieval_embeddingversion_changelist")).content.decode()
+    assert "0.610 → 0.580" in listing and "Fine-tune encoder" in listing
+    response = admin_client.post(reverse("admin:retrieval_embeddingversion_promote", args=[version.pk]), follow=True)
+    assert "does not beat the encoder serving" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_admin_starts_a_fine_tuning_job(admin_client, sent, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("admin:retrieval_embeddingversion_start"))
+    version = EmbeddingVersion.objects.get()
+    assert version.status == Status.PENDING and sent == [("retrieval.tasks.embedding_version_train", (version.pk,))]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_trains_and_prints_the_held_out_comparison(visited):
+    out = StringIO()
+    call_command("tune_encoder", "--steps", "2", stdout=out)
+    assert "Encoder v1 is training from" in out.getvalue()
+    assert "held-out needs: nDCG@5" in out.getvalue() and "(serving" in out.getvalue()
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("tune_encoder", "--steps", "0")
