@@ -11,10 +11,14 @@ never its name: two clauses of its summary ("what it does", "something else it d
 - unvisited: nobody comes for them: with the dev needs, the check that learning hurts nobody else.
 
 Printed, before and after learning, nDCG@5 and Hit@5 on the learned targets asked in the third wording
-(held-out paraphrases), on the unvisited targets and on the dev needs; then after a poisoning run on the
-held-out paraphrases (one visitor voting a wrong candidate up 100 times in one session, then in 5 sessions).
+(held-out paraphrases), on the unvisited targets and on the dev needs; then the encoder fine-tuned on the
+same evidence (retrieval.encoder_versions, the admin's job with its defaults): its own held-out judgment
+against the serving encoder, and, if that lets it be promoted, the same three sets with it serving; then
+after a poisoning run on the held-out paraphrases (one visitor voting a wrong candidate up 100 times in one
+session, then in 5 sessions).
 
 Usage: python bench/learning.py [--catalog ../shared/datasets/amo-catalog.json] [--targets 600] [--near 0.6]
+                                [--encoder-steps 150]
 """
 
 from __future__ import annotations
@@ -85,12 +89,42 @@ def poison(needs: list[tuple[str, dict[str, int]]], sessions: int) -> None:
                 evidence_record(need=need, slug=wrong, signal="up", session=f"attacker-{session}", client="attacker")
 
 
+def encoder_tuned(steps: int | None) -> bool:
+    """Fine-tune the encoder on the evidence gathered, as admin's job does; promote it when its own held-out
+    judgment lets it. Returns whether it serves."""
+    import time
+
+    from marketplace.jobs import jobs_wait
+    from retrieval.encoder_versions import EncoderVersionRefused, embedding_version_promote, embedding_version_start
+
+    started = time.perf_counter()
+    version = embedding_version_start(steps=steps)
+    jobs_wait()
+    version.refresh_from_db()
+    if version.status != version.Status.READY:
+        print(f"encoder fine-tuning {version.status}: {version.error}")
+        return False
+    serving, candidate, counts = version.metrics["serving"], version.metrics["candidate"], version.counts
+    print(f"encoder fine-tuned in {time.perf_counter() - started:.0f} s ({version.config['steps']} steps; pairs "
+          f"{counts['train']}); on its {version.metrics['needs']} held-out needs nDCG@5 {serving['nDCG@5']:.3f} -> "
+          f"{candidate['nDCG@5']:.3f}, Hit@5 {serving['Hit@5']:.3f} -> {candidate['Hit@5']:.3f}")  # fmt: skip
+    try:
+        embedding_version_promote(version=version)
+    except EncoderVersionRefused as refused:
+        print(f"not promoted: {refused}")
+        return False
+    jobs_wait()
+    version.refresh_from_db()
+    return version.status == version.Status.SERVING
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--catalog", type=Path, default=SHARED / "amo-catalog.json")
     parser.add_argument("--queries", type=Path, default=SHARED / "dev-queries.json")
     parser.add_argument("--targets", type=int, default=600, help="add-ons drawn (those with two clauses are used)")
     parser.add_argument("--near", type=float, help="try another need similarity threshold than the shipped one")
+    parser.add_argument("--encoder-steps", type=int, help="fine-tuning steps (default: ENCODER_TUNING_STEPS); 0: skip")
     args = parser.parse_args()
     scratch_django()
     if args.near is not None:
@@ -131,6 +165,13 @@ def main() -> None:
     for name, needs in sets.items():
         (n0, h0), (n1, h1) = before[name], after[name]
         print(f"{name:<24}{len(needs):>5}   {n0:.3f} -> {n1:.3f} ({n1 - n0:+.3f})   {h0:.3f} -> {h1:.3f}")
+    if args.encoder_steps != 0:
+        tuned = encoder_tuned(args.encoder_steps)
+        if tuned:
+            print("with the fine-tuned encoder serving (and the memory):")
+            for name, needs in sets.items():
+                (n0, h0), (n2, h2) = before[name], quality(needs)
+                print(f"{name:<24}{len(needs):>5}   {n0:.3f} -> {n2:.3f} ({n2 - n0:+.3f})   {h0:.3f} -> {h2:.3f}")
     for sessions in (1, 5):
         poison(paraphrases, sessions)
         n2, h2 = quality(paraphrases)
