@@ -168,3 +168,20 @@ def test_the_command_trains_and_prints_the_held_out_comparison(visited):
     assert "held-out needs: nDCG@5" in out.getvalue() and "(serving" in out.getvalue()
     with pytest.raises(CommandError, match="at least 1"):
         call_command("tune_encoder", "--steps", "0")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_promotes_a_better_version_and_refuses_a_worse_one(visited, monkeypatch):
+    """Which one is better is set here (the judgment itself is tested above): serving first, then the candidate."""
+    import retrieval.encoder_versions
+
+    better = iter([{"nDCG@5": 0.5, "Hit@5": 0.6, "MRR@10": 0.4}, {"nDCG@5": 0.7, "Hit@5": 0.8, "MRR@10": 0.6}] * 2)
+    monkeypatch.setattr(retrieval.encoder_versions, "ranking_quality", lambda *args: next(better))
+    out = StringIO()
+    call_command("tune_encoder", "--steps", "1", "--promote", stdout=out)
+    assert "Encoder v1 is serving" in out.getvalue() and serving_encoder().version == 1
+    worse = iter([{"nDCG@5": 0.7, "Hit@5": 0.8, "MRR@10": 0.6}, {"nDCG@5": 0.5, "Hit@5": 0.6, "MRR@10": 0.4}])
+    monkeypatch.setattr(retrieval.encoder_versions, "ranking_quality", lambda *args: next(worse))
+    with pytest.raises(CommandError, match="does not beat the encoder serving"):
+        call_command("tune_encoder", "--steps", "1", "--promote", stdout=StringIO())
+    assert serving_encoder().version == 1
