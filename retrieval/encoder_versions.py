@@ -99,9 +99,11 @@ def embedding_version_train(*, version_id: int) -> EmbeddingVersion:
         finetune(version.base_model, [(pair.need, documents[pair.slug]) for pair in train], path, config,
                  on_step=on_step)  # fmt: skip
         _report(version_id, status=Status.EVALUATING, path=str(path), progress="judging on held-out needs")
+        serving = serving_encoder()
         metrics = {
             "needs": len(judge),
-            "serving": ranking_quality(embeddings(serving_encoder().model), judge, documents),
+            "serving_version": serving.version,  # None: the base model
+            "serving": ranking_quality(embeddings(serving.model), judge, documents),
             "candidate": ranking_quality(embeddings(str(path)), judge, documents),
         }
     except Exception as error:  # noqa: BLE001 - stored for the admin, logged in full
@@ -116,6 +118,12 @@ def embedding_version_promote(*, version: EmbeddingVersion) -> EmbeddingVersion:
     """Enqueue the switch to `version`: refused unless it is ready and beat the encoder serving on held-out needs."""
     if version.status != Status.READY:
         raise EncoderVersionRefused(f"{version} is {version.get_status_display().lower()}, not ready to promote.")
+    judged_against = version.metrics.get("serving_version")
+    if judged_against != serving_encoder().version:
+        raise EncoderVersionRefused(
+            f"{version} was judged against {f'v{judged_against}' if judged_against else 'the base encoder'}, which "
+            "no longer serves: fine-tune a new version from the one serving now."
+        )
     if not version.beats_serving:
         serving, candidate = version.metrics.get("serving", {}), version.metrics.get("candidate", {})
         raise EncoderVersionRefused(

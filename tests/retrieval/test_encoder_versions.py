@@ -132,6 +132,12 @@ def test_a_version_that_does_not_beat_the_serving_encoder_is_not_promoted():
         embedding_version_rollback()
     version.refresh_from_db()
     assert version.status == Status.READY
+    judged_against_another = EmbeddingVersion.objects.create(
+        number=2, base_model="x", status=Status.READY,
+        metrics={"serving_version": 1, "serving": {"nDCG@5": 0.6}, "candidate": {"nDCG@5": 0.9}},
+    )  # fmt: skip
+    with pytest.raises(EncoderVersionRefused, match="judged against v1, which no longer serves"):
+        embedding_version_promote(version=judged_against_another)
 
 
 @pytest.mark.django_db
