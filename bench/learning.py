@@ -104,10 +104,13 @@ def encoder_tuned(steps: int | None) -> bool:
     if version.status != version.Status.READY:
         print(f"encoder fine-tuning {version.status}: {version.error}")
         return False
-    serving, candidate, counts = version.metrics["serving"], version.metrics["candidate"], version.counts
     print(f"encoder fine-tuned in {time.perf_counter() - started:.0f} s ({version.config['steps']} steps; pairs "
-          f"{counts['train']}); on its {version.metrics['needs']} held-out needs nDCG@5 {serving['nDCG@5']:.3f} -> "
-          f"{candidate['nDCG@5']:.3f}, Hit@5 {serving['Hit@5']:.3f} -> {candidate['Hit@5']:.3f}")  # fmt: skip
+          f"{version.counts['train']})")  # fmt: skip
+    for label, judged in (("visitors'", version.metrics), ("listings'", version.metrics["catalogue"])):
+        serving, candidate = judged["serving"], judged["candidate"]
+        if candidate:
+            print(f"  its {judged['needs']} held-out {label} needs: nDCG@5 {serving['nDCG@5']:.3f} -> "
+                  f"{candidate['nDCG@5']:.3f}, Hit@5 {serving['Hit@5']:.3f} -> {candidate['Hit@5']:.3f}")  # fmt: skip
     try:
         embedding_version_promote(version=version)
     except EncoderVersionRefused as refused:
@@ -165,19 +168,18 @@ def main() -> None:
     for name, needs in sets.items():
         (n0, h0), (n1, h1) = before[name], after[name]
         print(f"{name:<24}{len(needs):>5}   {n0:.3f} -> {n1:.3f} ({n1 - n0:+.3f})   {h0:.3f} -> {h1:.3f}")
-    if args.encoder_steps != 0:
-        tuned = encoder_tuned(args.encoder_steps)
-        if tuned:
-            print("with the fine-tuned encoder serving (and the memory):")
-            for name, needs in sets.items():
-                (n0, h0), (n2, h2) = before[name], quality(needs)
-                print(f"{name:<24}{len(needs):>5}   {n0:.3f} -> {n2:.3f} ({n2 - n0:+.3f})   {h0:.3f} -> {h2:.3f}")
+    if args.encoder_steps != 0 and encoder_tuned(args.encoder_steps):
+        print("with the fine-tuned encoder serving (and the memory):")
+        for name, needs in sets.items():
+            after[name] = quality(needs)  # poisoning is measured against this
+            (n0, h0), (n2, h2) = before[name], after[name]
+            print(f"{name:<24}{len(needs):>5}   {n0:.3f} -> {n2:.3f} ({n2 - n0:+.3f})   {h0:.3f} -> {h2:.3f}")
     for sessions in (1, 5):
         poison(paraphrases, sessions)
         n2, h2 = quality(paraphrases)
         n1, h1 = after["held-out paraphrases"]
         print(f"poisoned, one visitor in {sessions} session(s) x 100 up-votes per need: held-out paraphrases "
-              f"nDCG@5 {n2:.3f} ({n2 - n1:+.3f} against learned), Hit@5 {h2:.3f}")  # fmt: skip
+              f"nDCG@5 {n2:.3f} ({n2 - n1:+.3f} against what was learned), Hit@5 {h2:.3f}")  # fmt: skip
 
 
 if __name__ == "__main__":

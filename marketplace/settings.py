@@ -206,6 +206,8 @@ ENCODER_REFRESH_SECONDS = float(os.environ.get("ENCODER_REFRESH_SECONDS", "10"))
 ENCODER_TUNING_STEPS = int(os.environ.get("ENCODER_TUNING_STEPS", "150"))
 ENCODER_TUNING_BATCH = int(os.environ.get("ENCODER_TUNING_BATCH", "32"))
 ENCODER_TUNING_LEARNING_RATE = float(os.environ.get("ENCODER_TUNING_LEARNING_RATE", "3e-5"))
+# Held-out visitors' needs a version must be judged on before it may be promoted.
+ENCODER_MIN_JUDGED_NEEDS = int(os.environ.get("ENCODER_MIN_JUDGED_NEEDS", "20"))
 ENCODER_VERSIONS_DIR = Path(os.environ.get("ENCODER_VERSIONS_DIR", VAR_DIR / "models" / "encoders"))
 # Visitors' feedback (retrieval.feedback): votes stored by another process count in searches within this.
 FEEDBACK_REFRESH_SECONDS = float(os.environ.get("FEEDBACK_REFRESH_SECONDS", "60"))

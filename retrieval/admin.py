@@ -127,20 +127,31 @@ class EmbeddingVersionAdmin(HistoryAdmin):
 
     @admin.display(description="Held-out needs")
     def comparison(self, version: EmbeddingVersion) -> SafeString:
-        serving, candidate = version.metrics.get("serving", {}), version.metrics.get("candidate", {})
-        if not candidate:
+        if not version.finished_at:
             return format_html("<p>{}</p>", "Measured when training ends.")
+        verdict = "better: it may be promoted" if version.beats_serving else "not better: it is not promoted"
+        return format_html(
+            "{}<p>{}</p>{}",
+            self._table("visitors' needs (they decide)", version.metrics),
+            verdict,
+            self._table("needs written from listings (shown, not deciding)", version.metrics.get("catalogue", {})),
+        )
+
+    @staticmethod
+    def _table(label: str, judged: dict) -> SafeString:
+        serving, candidate = judged.get("serving") or {}, judged.get("candidate") or {}
+        if not candidate:
+            return format_html("<p>{} held-out {}.</p>", judged.get("needs", 0), label)
         rows = format_html_join(
             "", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
             ((name, f"{serving.get(name, 0.0):.3f}", f"{candidate.get(name, 0.0):.3f}") for name in METRICS),
         )  # fmt: skip
-        verdict = "better: it may be promoted" if version.beats_serving else "not better: it is not promoted"
         return format_html(
-            "<table><thead><tr><th>{} needs</th><th>serving when judged</th><th>this version</th></tr></thead>"
-            "<tbody>{}</tbody></table><p>{}</p>",
-            version.metrics.get("needs", 0),
+            "<table><thead><tr><th>{} held-out {}</th><th>serving when judged</th><th>this version</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            judged.get("needs", 0),
+            label,
             rows,
-            verdict,
         )
 
     @admin.display(description="Pairs")

@@ -1,8 +1,8 @@
 """Writes for fine-tuned encoder versions: start one (a job trains and judges it), promote it (a job re-embeds
 the index into its collection, then it serves), roll back to what served before it.
 
-A version is promoted only when it beats the encoder serving on held-out needs; a version that does not is
-kept for the record and never serves.
+A version is promoted only when it beats the encoder serving on held-out needs that visitors wrote (at least
+ENCODER_MIN_JUDGED_NEEDS of them); a version that does not is kept for the record and never serves.
 """
 
 from __future__ import annotations
@@ -100,11 +100,19 @@ def embedding_version_train(*, version_id: int) -> EmbeddingVersion:
                  on_step=on_step)  # fmt: skip
         _report(version_id, status=Status.EVALUATING, path=str(path), progress="judging on held-out needs")
         serving = serving_encoder()
-        metrics = {
-            "needs": len(judge),
+        sets = {source: [pair for pair in judge if pair.source == source] for source in ("visitors", "catalogue")}
+        before = ranking_quality(embeddings(serving.model), sets, documents)
+        after = ranking_quality(embeddings(str(path)), sets, documents)
+        metrics = {  # the visitors' held-out needs decide; the catalogue's are shown beside them
+            "needs": len(sets["visitors"]),
             "serving_version": serving.version,  # None: the base model
-            "serving": ranking_quality(embeddings(serving.model), judge, documents),
-            "candidate": ranking_quality(embeddings(str(path)), judge, documents),
+            "serving": before["visitors"],
+            "candidate": after["visitors"],
+            "catalogue": {
+                "needs": len(sets["catalogue"]),
+                "serving": before["catalogue"],
+                "candidate": after["catalogue"],
+            },
         }
     except Exception as error:  # noqa: BLE001 - stored for the admin, logged in full
         logger.exception("fine-tuning encoder v%s failed", version.number)
@@ -123,6 +131,11 @@ def embedding_version_promote(*, version: EmbeddingVersion) -> EmbeddingVersion:
         raise EncoderVersionRefused(
             f"{version} was judged against {f'v{judged_against}' if judged_against else 'the base encoder'}, which "
             "no longer serves: fine-tune a new version from the one serving now."
+        )
+    if version.metrics.get("needs", 0) < settings.ENCODER_MIN_JUDGED_NEEDS:
+        raise EncoderVersionRefused(
+            f"{version} was judged on {version.metrics.get('needs', 0)} held-out visitors' needs; promoting takes at "
+            f"least {settings.ENCODER_MIN_JUDGED_NEEDS} (ENCODER_MIN_JUDGED_NEEDS): let visitors vote a while longer."
         )
     if not version.beats_serving:
         serving, candidate = version.metrics.get("serving", {}), version.metrics.get("candidate", {})

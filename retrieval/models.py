@@ -102,6 +102,7 @@ class EmbeddingVersion(models.Model):
 
     @property
     def beats_serving(self) -> bool:
-        """Better than what served when it was evaluated, on held-out needs (nDCG@5): the promote gate."""
+        """Better than what served when it was evaluated, on held-out visitors' needs (nDCG@5): the promote
+        gate (with enough of those needs: retrieval.encoder_versions)."""
         candidate, serving = self.metrics.get("candidate", {}), self.metrics.get("serving", {})
         return bool(candidate) and candidate.get("nDCG@5", 0.0) > serving.get("nDCG@5", 0.0)

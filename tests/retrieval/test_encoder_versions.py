@@ -63,9 +63,10 @@ def test_a_batch_never_holds_one_addon_text_twice():
 def test_ranking_quality_scores_the_rank_of_each_needs_addon():
     documents = {"aa": "aaaa", "bb": "bbbb", "cc": "cccc", "ab": "aabb"}
     needs = [Pair("aaa", "aa", "visitors"), Pair("aaa", "ab", "visitors"), Pair("ccc", "cc", "catalogue")]
-    quality = ranking_quality(Letters(), needs, documents)
+    quality = ranking_quality(Letters(), {"all": needs, "none": []}, documents)
     # ranks 1, 2 and 1: nDCG@5 (1 + 1/log2(3) + 1) / 3, MRR (1 + 1/2 + 1) / 3
-    assert quality == {"nDCG@5": round((2 + 1 / np.log2(3)) / 3, 4), "Hit@5": 1.0, "MRR@10": round(2.5 / 3, 4)}
+    assert quality["all"] == {"nDCG@5": round((2 + 1 / np.log2(3)) / 3, 4), "Hit@5": 1.0, "MRR@10": round(2.5 / 3, 4)}
+    assert quality["none"] == {}
 
 
 def test_finetuning_pulls_needs_towards_their_addons(tmp_path, settings):
@@ -99,10 +100,14 @@ def test_a_version_trains_is_judged_promoted_and_rolled_back(visited, settings):
     version.refresh_from_db()
     assert version.status == Status.READY, version.error
     assert version.counts["train"]["visitors"] > 0 and version.counts["held_out"]["catalogue"] > 0
-    assert set(version.metrics["serving"]) == set(version.metrics["candidate"]) == {"nDCG@5", "Hit@5", "MRR@10"}
+    listings = version.metrics["catalogue"]
+    assert set(listings["serving"]) == set(listings["candidate"]) == {"nDCG@5", "Hit@5", "MRR@10"}
+    assert version.metrics["needs"] == version.counts["held_out"]["visitors"]  # visitors' needs decide
     assert len(version.loss_history) == 3 and version.path
     # Promoted (whatever it scored here: the gate is tested on its own below), searches move to its collection.
-    EmbeddingVersion.objects.filter(pk=version.pk).update(metrics={**version.metrics, "candidate": {"nDCG@5": 1.0}})
+    EmbeddingVersion.objects.filter(pk=version.pk).update(
+        metrics={**version.metrics, "needs": 50, "serving": {"nDCG@5": 0.5}, "candidate": {"nDCG@5": 1.0}}
+    )
     version.refresh_from_db()
     assert embedding_version_promote(version=version).status == Status.INDEXING
     assert jobs_wait(JOB_SECONDS)
@@ -124,9 +129,17 @@ def test_a_version_trains_is_judged_promoted_and_rolled_back(visited, settings):
 def test_a_version_that_does_not_beat_the_serving_encoder_is_not_promoted():
     version = EmbeddingVersion.objects.create(
         number=1, base_model="x", status=Status.READY,
-        metrics={"needs": 10, "serving": {"nDCG@5": 0.6}, "candidate": {"nDCG@5": 0.6}},
+        metrics={"needs": 30, "serving": {"nDCG@5": 0.6}, "candidate": {"nDCG@5": 0.6}},
     )  # fmt: skip
     with pytest.raises(EncoderVersionRefused, match="does not beat the encoder serving"):
+        embedding_version_promote(version=version)
+    EmbeddingVersion.objects.filter(pk=version.pk).update(
+        metrics={"needs": 5, "serving": {"nDCG@5": 0.6}, "candidate": {"nDCG@5": 0.9}}
+    )
+    version.refresh_from_db()
+    with pytest.raises(
+        EncoderVersionRefused, match="judged on 5 held-out visitors' needs; promoting takes at least 20"
+    ):
         embedding_version_promote(version=version)
     with pytest.raises(EncoderVersionRefused, match="nothing to roll back"):
         embedding_version_rollback()
@@ -148,6 +161,7 @@ def test_admin_compares_a_version_and_refuses_to_promote_a_worse_one(admin_clien
                  "candidate": {"nDCG@5": 0.58, "Hit@5": 0.7, "MRR@10": 0.49}},
         loss_history=[[1, 2.0], [2, 1.5], [3, 1.1]],
     )  # fmt: skip
+    EmbeddingVersion.objects.filter(pk=version.pk).update(finished_at="2026-12-01T10:00:00Z")
     page = admin_client.get(reverse("admin:retrieval_embeddingversion_change", args=[version.pk])).content.decode()
     assert "<tr><th>nDCG@5</th><td>0.610</td><td>0.580</td></tr>" in page
     assert "not better: it is not promoted" in page and ">Promote<" not in page
@@ -171,22 +185,24 @@ def test_the_command_trains_and_prints_the_held_out_comparison(visited):
     out = StringIO()
     call_command("tune_encoder", "--steps", "2", stdout=out)
     assert "Encoder v1 is training from" in out.getvalue()
-    assert "held-out needs: nDCG@5" in out.getvalue() and "(serving" in out.getvalue()
+    assert "held-out listings' needs: nDCG@5" in out.getvalue() and "(serving" in out.getvalue()
     with pytest.raises(CommandError, match="at least 1"):
         call_command("tune_encoder", "--steps", "0")
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_command_promotes_a_better_version_and_refuses_a_worse_one(visited, monkeypatch):
+def test_the_command_promotes_a_better_version_and_refuses_a_worse_one(visited, monkeypatch, settings):
     """Which one is better is set here (the judgment itself is tested above): serving first, then the candidate."""
     import retrieval.encoder_versions
 
-    better = iter([{"nDCG@5": 0.5, "Hit@5": 0.6, "MRR@10": 0.4}, {"nDCG@5": 0.7, "Hit@5": 0.8, "MRR@10": 0.6}] * 2)
+    settings.ENCODER_MIN_JUDGED_NEEDS = 0
+    low, high = {"nDCG@5": 0.5, "Hit@5": 0.6, "MRR@10": 0.4}, {"nDCG@5": 0.7, "Hit@5": 0.8, "MRR@10": 0.6}
+    better = iter([{"visitors": low, "catalogue": low}, {"visitors": high, "catalogue": high}])
     monkeypatch.setattr(retrieval.encoder_versions, "ranking_quality", lambda *args: next(better))
     out = StringIO()
     call_command("tune_encoder", "--steps", "1", "--promote", stdout=out)
     assert "Encoder v1 is serving" in out.getvalue() and serving_encoder().version == 1
-    worse = iter([{"nDCG@5": 0.7, "Hit@5": 0.8, "MRR@10": 0.6}, {"nDCG@5": 0.5, "Hit@5": 0.6, "MRR@10": 0.4}])
+    worse = iter([{"visitors": high, "catalogue": high}, {"visitors": low, "catalogue": low}])
     monkeypatch.setattr(retrieval.encoder_versions, "ranking_quality", lambda *args: next(worse))
     with pytest.raises(CommandError, match="does not beat the encoder serving"):
         call_command("tune_encoder", "--steps", "1", "--promote", stdout=StringIO())

@@ -26,11 +26,13 @@ class Command(BaseCommand):
         version = self.wait(version, EmbeddingVersion.Status.READY, EmbeddingVersion.Status.FAILED, timeout=timeout)
         if version.status != EmbeddingVersion.Status.READY:
             raise CommandError(f"{version} {version.get_status_display().lower()}: {version.error}")
-        serving, candidate = version.metrics["serving"], version.metrics["candidate"]
-        self.stdout.write(
-            f"{version} on {version.metrics['needs']} held-out needs: nDCG@5 {candidate['nDCG@5']:.3f} "
-            f"(serving {serving['nDCG@5']:.3f}), Hit@5 {candidate['Hit@5']:.3f} (serving {serving['Hit@5']:.3f})"
-        )
+        for label, judged in (("visitors'", version.metrics), ("listings'", version.metrics["catalogue"])):
+            before, after = judged["serving"], judged["candidate"]
+            if after:
+                self.stdout.write(
+                    f"{version} on {judged['needs']} held-out {label} needs: nDCG@5 {after['nDCG@5']:.3f} "
+                    f"(serving {before['nDCG@5']:.3f}), Hit@5 {after['Hit@5']:.3f} (serving {before['Hit@5']:.3f})"
+                )
         if promote:
             try:
                 embedding_version_promote(version=version)
