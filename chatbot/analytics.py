@@ -11,12 +11,12 @@ are one line.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -34,6 +34,15 @@ class Satisfaction:
     satisfied: int
     unsatisfied: int
     undecided: int
+
+    @classmethod
+    def of(cls, by_outcome: Mapping[str, int]) -> Satisfaction:
+        """From conversation counts by outcome (missing outcomes count 0)."""
+        return cls(
+            by_outcome.get(Conversation.Outcome.SATISFIED, 0),
+            by_outcome.get(Conversation.Outcome.UNSATISFIED, 0),
+            by_outcome.get(Conversation.Outcome.OPEN, 0),
+        )
 
     @property
     def decided(self) -> int:
@@ -62,12 +71,10 @@ def _shown_cards(conversations: QuerySet[Conversation]) -> QuerySet[Conversation
 
 
 def satisfaction(since: datetime) -> Satisfaction:
-    counts = _shown_cards(Conversation.objects.filter(created_at__gte=since)).aggregate(
-        satisfied=Count("id", filter=Q(outcome=Conversation.Outcome.SATISFIED)),
-        unsatisfied=Count("id", filter=Q(outcome=Conversation.Outcome.UNSATISFIED)),
-        undecided=Count("id", filter=Q(outcome=Conversation.Outcome.OPEN)),
+    rows = (
+        _shown_cards(Conversation.objects.filter(created_at__gte=since)).values("outcome").annotate(count=Count("id"))
     )
-    return Satisfaction(**counts)
+    return Satisfaction.of({row["outcome"]: row["count"] for row in rows})
 
 
 def weekly_satisfaction(weeks: int) -> list[tuple[date, Satisfaction]]:
@@ -83,21 +90,8 @@ def weekly_satisfaction(weeks: int) -> list[tuple[date, Satisfaction]]:
     by_week: dict[date, Counter] = defaultdict(Counter)
     for row in rows:
         by_week[row["week"].date()][row["outcome"]] += row["count"]
-    result = []
-    for offset in range(weeks):
-        week = start + timedelta(weeks=offset)
-        counts = by_week.get(week, Counter())
-        result.append(
-            (
-                week,
-                Satisfaction(
-                    counts[Conversation.Outcome.SATISFIED],
-                    counts[Conversation.Outcome.UNSATISFIED],
-                    counts[Conversation.Outcome.OPEN],
-                ),
-            )
-        )
-    return result
+    weeks_shown = (start + timedelta(weeks=offset) for offset in range(weeks))
+    return [(week, Satisfaction.of(by_week.get(week, {}))) for week in weeks_shown]
 
 
 def card_sets_until_success(since: datetime) -> dict[str, int]:

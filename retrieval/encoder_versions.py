@@ -22,12 +22,13 @@ from retrieval.models import EmbeddingVersion, Evidence
 from retrieval.selectors import BASE_ENCODER, ServingEncoder, serving_encoder, serving_encoder_forget
 from retrieval.store import collection_drop
 from retrieval.sync import index_switch
-from retrieval.tuning import Pair, TuningConfig, finetune, held_out, listing_need, ranking_quality
+from retrieval.tuning import SOURCES, Pair, TuningConfig, finetune, held_out, listing_need, ranking_quality
 
 logger = logging.getLogger(__name__)
 Status = EmbeddingVersion.Status
 VISITOR_SIGNALS = (Evidence.Signal.SATISFIED, Evidence.Signal.UP, Evidence.Signal.CLICK)
 PROGRESS_EVERY = 5  # steps between progress writes
+SPLITS = ("train", "held_out")
 
 
 class EncoderVersionRefused(Exception):
@@ -77,14 +78,14 @@ def embedding_version_train(*, version_id: int) -> EmbeddingVersion:
     try:
         addons = Addon.objects.filter(is_active=True).prefetch_related("categories")
         documents = {addon.slug: addon_text(addon) for addon in addons.iterator(chunk_size=1000)}
-        pairs = training_pairs(documents)
-        train = [pair for pair in pairs if not held_out(pair.slug)]
-        judge = [pair for pair in pairs if held_out(pair.slug)]
+        split: dict[str, dict[str, list[Pair]]] = {name: {source: [] for source in SOURCES} for name in SPLITS}
+        for pair in training_pairs(documents):
+            split["held_out" if held_out(pair.slug) else "train"][pair.source].append(pair)
         counts = {
-            split: {source: sum(pair.source == source for pair in chosen) for source in ("visitors", "catalogue")}
-            for split, chosen in (("train", train), ("held_out", judge))
+            name: {source: len(pairs) for source, pairs in by_source.items()} for name, by_source in split.items()
         }
-        if not train or not judge:
+        train = [pair for pairs in split["train"].values() for pair in pairs]
+        if not train or not any(split["held_out"].values()):
             raise ValueError("the catalogue is too small to train and judge an encoder")
         config = TuningConfig(**version.config)
         history: list[list[float]] = []
@@ -99,8 +100,7 @@ def embedding_version_train(*, version_id: int) -> EmbeddingVersion:
         finetune(version.base_model, [(pair.need, documents[pair.slug]) for pair in train], path, config,
                  on_step=on_step)  # fmt: skip
         _report(version_id, status=Status.EVALUATING, path=str(path), progress="judging on held-out needs")
-        serving = serving_encoder()
-        sets = {source: [pair for pair in judge if pair.source == source] for source in ("visitors", "catalogue")}
+        serving, sets = serving_encoder(), split["held_out"]
         before = ranking_quality(embeddings(serving.model), sets, documents)
         after = ranking_quality(embeddings(str(path)), sets, documents)
         metrics = {  # the visitors' held-out needs decide; the catalogue's are shown beside them

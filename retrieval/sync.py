@@ -57,12 +57,11 @@ class Drift:
         return len(self.missing) + len(self.stale) + len(self.extra)
 
 
-def _indexed(ids: list[str] | None, store: Chroma | None = None) -> dict[str, dict]:
-    """Metadata of indexed add-ons by slug (all of them when ids is None), in `store` or the main collection."""
-    collection = store or vector_store()
+def _indexed(store: Chroma, ids: list[str] | None) -> dict[str, dict]:
+    """Metadata of the add-ons `store` holds, by slug (all of them when ids is None)."""
     if ids is not None and not ids:
         return {}
-    found = collection.get(ids=ids, include=["metadatas"])
+    found = store.get(ids=ids, include=["metadatas"])
     return dict(zip(found["ids"], found["metadatas"], strict=True))
 
 
@@ -92,7 +91,7 @@ def _sync_collection(store: Chroma, wanted: list[str] | None) -> SyncReport:
     addons = Addon.objects.filter(is_active=True).prefetch_related("categories")
     if wanted is not None:
         addons = addons.filter(slug__in=wanted)
-    indexed = _indexed(wanted, store)
+    indexed = _indexed(store, wanted)
     report = SyncReport()
     to_embed: list[tuple[str, str, dict]] = []
     to_update: list[tuple[str, dict]] = []
@@ -150,7 +149,7 @@ def index_drift() -> Drift:
     stale: set[str] = set()
     extra: set[str] = set()
     for store in stores:
-        indexed = _indexed(None, store)
+        indexed = _indexed(store, None)
         missing |= set(active) - set(indexed)
         stale |= {slug for slug, meta in indexed.items() if slug in active and meta.get("content_hash") != active[slug]}
         extra |= set(indexed) - set(active)

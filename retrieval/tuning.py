@@ -36,11 +36,14 @@ TRAIN_TOKENS = 128  # an add-on's text is cut here in training (its name and sum
 CLAUSE_END = re.compile(r"[.!?;:]\s+|\s+[-–—]\s+")
 
 
+SOURCES = ("visitors", "catalogue")  # where a pair's need comes from: what visitors wrote, or a listing
+
+
 @dataclass(frozen=True)
 class Pair:
     need: str
     slug: str
-    source: str  # "visitors" or "catalogue"
+    source: str  # one of SOURCES
 
 
 @dataclass(frozen=True)

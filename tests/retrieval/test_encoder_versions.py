@@ -83,6 +83,13 @@ def test_finetuning_pulls_needs_towards_their_addons(tmp_path, settings):
     assert losses[-1] < losses[0]
 
 
+def ready_version(number: int, metrics: dict, **fields) -> EmbeddingVersion:
+    """A version as training leaves it, with the held-out figures given."""
+    return EmbeddingVersion.objects.create(
+        number=number, base_model="x", status=Status.READY, metrics=metrics, **fields
+    )
+
+
 @pytest.fixture
 def visited(demo_catalog):
     """The demo catalogue with a few visitors' needs that found their add-on."""
@@ -127,10 +134,7 @@ def test_a_version_trains_is_judged_promoted_and_rolled_back(visited, settings):
 
 @pytest.mark.django_db
 def test_a_version_that_does_not_beat_the_serving_encoder_is_not_promoted():
-    version = EmbeddingVersion.objects.create(
-        number=1, base_model="x", status=Status.READY,
-        metrics={"needs": 30, "serving": {"nDCG@5": 0.6}, "candidate": {"nDCG@5": 0.6}},
-    )  # fmt: skip
+    version = ready_version(1, {"needs": 30, "serving": {"nDCG@5": 0.6}, "candidate": {"nDCG@5": 0.6}})
     with pytest.raises(EncoderVersionRefused, match="does not beat the encoder serving"):
         embedding_version_promote(version=version)
     EmbeddingVersion.objects.filter(pk=version.pk).update(
@@ -145,21 +149,19 @@ def test_a_version_that_does_not_beat_the_serving_encoder_is_not_promoted():
         embedding_version_rollback()
     version.refresh_from_db()
     assert version.status == Status.READY
-    judged_against_another = EmbeddingVersion.objects.create(
-        number=2, base_model="x", status=Status.READY,
-        metrics={"serving_version": 1, "serving": {"nDCG@5": 0.6}, "candidate": {"nDCG@5": 0.9}},
-    )  # fmt: skip
+    judged_against_another = ready_version(
+        2, {"serving_version": 1, "serving": {"nDCG@5": 0.6}, "candidate": {"nDCG@5": 0.9}}
+    )
     with pytest.raises(EncoderVersionRefused, match="judged against v1, which no longer serves"):
         embedding_version_promote(version=judged_against_another)
 
 
 @pytest.mark.django_db
 def test_admin_compares_a_version_and_refuses_to_promote_a_worse_one(admin_client):
-    version = EmbeddingVersion.objects.create(
-        number=3, base_model="x", status=Status.READY, counts={"train": {"visitors": 12, "catalogue": 180}},
-        metrics={"needs": 46, "serving": {"nDCG@5": 0.61, "Hit@5": 0.7, "MRR@10": 0.5},
-                 "candidate": {"nDCG@5": 0.58, "Hit@5": 0.7, "MRR@10": 0.49}},
-        loss_history=[[1, 2.0], [2, 1.5], [3, 1.1]],
+    version = ready_version(
+        3, {"needs": 46, "serving": {"nDCG@5": 0.61, "Hit@5": 0.7, "MRR@10": 0.5},
+            "candidate": {"nDCG@5": 0.58, "Hit@5": 0.7, "MRR@10": 0.49}},
+        counts={"train": {"visitors": 12, "catalogue": 180}}, loss_history=[[1, 2.0], [2, 1.5], [3, 1.1]],
     )  # fmt: skip
     EmbeddingVersion.objects.filter(pk=version.pk).update(finished_at="2026-12-01T10:00:00Z")
     page = admin_client.get(reverse("admin:retrieval_embeddingversion_change", args=[version.pk])).content.decode()
