@@ -109,6 +109,7 @@ def load_for_training(config: TrainingConfig) -> tuple[PeftModel, PreTrainedToke
         ) from error
     checkpointing = {"use_reentrant": False}
     if config.load_in_4bit:
+        _keep_trainable_layout(model)
         model = prepare_model_for_kbit_training(
             model, use_gradient_checkpointing=config.gradient_checkpointing, gradient_checkpointing_kwargs=checkpointing
         )
@@ -124,6 +125,21 @@ def load_for_training(config: TrainingConfig) -> tuple[PeftModel, PreTrainedToke
         task_type="CAUSAL_LM",
     )
     return get_peft_model(model, lora), load_tokenizer(config.base_model)
+
+
+def _keep_trainable_layout(model) -> None:
+    """Keep bitsandbytes from repacking the 4-bit weights for inference on CPUs with AVX512-BF16 (AMX too).
+
+    Its first forward pass in eval mode without gradients (the "evaluate before" phase) repacks every 4-bit
+    weight, in place, for a bfloat16 inference kernel that has no backward pass: every training step after it
+    got gradients unrelated to the loss (measured: relative error 1.0 against the same weights in full
+    precision) and the run diverged. Unpacked, 4-bit training matches full precision on the same weights.
+    """
+    import bitsandbytes as bnb
+
+    for module in model.modules():
+        if isinstance(module, bnb.nn.Linear4bit):
+            module.support_avx512bf16_for_cpu = False
 
 
 def encode(rows: list[dict], tokenizer: PreTrainedTokenizerBase, max_length: int) -> list[Encoded]:

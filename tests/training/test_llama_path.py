@@ -8,6 +8,7 @@ import math
 
 import bitsandbytes as bnb
 import pytest
+import torch
 
 from chatbot.llm.transformers_backend import load_model
 from tests.training.conftest import random_llama
@@ -66,3 +67,29 @@ def test_a_llama_named_by_llm_model_trains_in_4bit_and_serves_its_adapter(tiny_l
     inputs = served_tokenizer(prompt, add_special_tokens=False, return_tensors="pt")
     output = served.generate(**inputs, max_new_tokens=4, do_sample=False)
     assert output.shape[1] > inputs["input_ids"].shape[1]
+
+
+def lora_gradients(model, batch) -> dict[str, torch.Tensor]:
+    model.train()
+    model.zero_grad()
+    model(**batch).loss.backward()
+    return {name: parameter.grad.clone() for name, parameter in model.named_parameters() if parameter.grad is not None}
+
+
+def test_4bit_training_after_an_evaluation_pass_gets_the_same_gradients(tiny_llama):
+    """bitsandbytes repacks 4-bit weights for a backward-less inference kernel on its first eval pass on CPUs with
+    AVX512-BF16; the "evaluate before" phase made every later step's gradients wrong there, and the run diverged."""
+    config = TrainingConfig.from_settings(profile="gpu", max_seq_length=128, lora_dropout=0.0)
+    model, tokenizer = trainer.load_for_training(config)
+    items = trainer.encode(rows(tokenizer), tokenizer, config.max_seq_length)
+    batch = trainer.collate(items, trainer.padding_id(tokenizer), "cpu")
+    before = lora_gradients(model, batch)
+
+    model.eval()
+    with torch.no_grad():
+        model(**batch)  # what the evaluation phase does first
+    after = lora_gradients(model, batch)
+
+    assert before and before.keys() == after.keys()
+    for name, gradient in before.items():
+        assert torch.allclose(after[name], gradient, rtol=1e-4, atol=1e-7), name
