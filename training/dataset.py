@@ -7,8 +7,8 @@ and a grounded answer that names the right one and says why; metadata questions 
 which category, is it free) are answered from the add-on's listing facts. Conversation examples are
 replies from satisfied conversations or with up-voted cards, never ones with a down-voted card or
 followed by "unsatisfied". Every target passes the chat's own claim verifier (chatbot.llm.verifier) against
-its cards and need, and its name guard (no other add-on named), so training never teaches a reply the chat
-would cut; the rest are counted as dropped.
+its cards and need, and its name guard (no other add-on named, except where the card's own summary names it),
+so training never teaches a reply the chat would cut; the rest are counted as dropped.
 Examples of one add-on (or one conversation) stay in one split, so the validation set holds needs the
 model never trained on.
 """
@@ -68,7 +68,7 @@ class Example:
 
     def verified(self, catalogue_names: Collection[str]) -> bool:
         """Whether the chat lets the answer through whole: its claim verifier supports every word, and its
-        name guard finds no other add-on named (a summary may name one: "a fork of Decentraleyes")."""
+        name guard finds no other add-on named outside the sentence about the card whose summary names it."""
         if unsupported(self.answer, Facts.of(self.cards, self.need)):
             return False
         return not ReplyGuard(self.cards, catalogue_names, need=self.need).violations(self.answer)

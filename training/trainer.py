@@ -33,8 +33,8 @@ class TrainingCancelled(Exception):
 
 
 class TrainingDiverged(Exception):
-    """The loss blew up (4-bit SmolLM2 at the CPU profile's 1e-3 went from 1.2 to 11 in 20 steps): stopped
-    rather than saved as a version that answers nothing."""
+    """The loss blew up (too high a learning rate, or wrong gradients: 4-bit SmolLM2 went from 1.2 to 11 in 20
+    steps before _keep_trainable_layout): stopped rather than saved as a version that answers nothing."""
 
 
 LOSS_WINDOW = 5  # steps averaged on each side of the divergence check

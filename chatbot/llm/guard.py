@@ -2,10 +2,11 @@
 cards nor the visitor said, is dropped.
 
 Claims are checked by chatbot.llm.verifier (every content word and number from the facts). Names by
-three checks, on whole words: a catalogue add-on that is not a card; a phrase written like a name
-(quoted, **bold**, capitalised before "extension"/"add-on", a run of capitalised words, a CamelCase
-word) that is neither a card nor taken from the facts the model was given; and any link, since links
-come with the cards. The guard works sentence by sentence so a streamed reply can go out as soon as
+three checks, on whole words: a catalogue add-on that is not a card, unless the sentence names a card whose
+summary names it ("Violentmonkey runs most Greasemonkey scripts" states a fact of that card); a phrase
+written like a name (quoted, **bold**, capitalised before "extension"/"add-on", a run of capitalised words,
+a CamelCase word) that is neither a card nor taken from the facts the model was given; and any link, since
+links come with the cards. The guard works sentence by sentence so a streamed reply can go out as soon as
 each sentence is known to be safe. It needs no database: the caller passes the catalogue's names.
 With `require_card`, sentences are held back until one names a card, and dropped if none ever does:
 a recommendation that talks about none of the cards is not about them. After MAX_HELD such sentences
@@ -96,6 +97,7 @@ class ReplyGuard:
         facts = [need] + [f"{card.summary} {' '.join(card.categories)} {card.reason}" for card in cards]
         self._grounded = [folded(text) for text in facts]
         self._facts = Facts.of(cards, need)
+        self._summaries_by_name = {"".join(folded(card.name)): folded(card.summary) for card in cards if card.name}
         self._facts_by_name = {"".join(folded(card.name)): Facts.of([card], need) for card in cards if card.name}
         self._name_patterns = [  # a card's name written with any spacing or case: "Youtube Non Stop"
             re.compile(r"\s*".join(map(re.escape, name)), re.IGNORECASE) for name in self._facts_by_name
@@ -135,13 +137,23 @@ class ReplyGuard:
         self._drop_held()
 
     def violations(self, text: str) -> list[str]:
-        """The add-on names (and links) in `text` that do not come from the cards."""
-        name_like = self._name_like(text) + self._capitalised(text)
+        """The add-on names (and links) in `text` that do not come from the cards, sentence by sentence."""
+        return [name for sentence in SENTENCE_END.split(text) for name in self._sentence_violations(sentence)]
+
+    def _sentence_violations(self, sentence: str) -> list[str]:
+        name_like = self._name_like(sentence) + self._capitalised(sentence)
+        quoted = self._quoted_by_named_cards(sentence)
         return (
-            self._catalogue_names_in(text)
+            [name for name in self._catalogue_names_in(sentence) if not _contains(quoted, folded(name))]
             + [phrase for phrase in name_like if self._foreign(phrase)]
-            + LINK.findall(text)
+            + LINK.findall(sentence)
         )
+
+    def _quoted_by_named_cards(self, sentence: str) -> list[str]:
+        """The summary words of the cards this sentence names: another add-on's name among them is that card's
+        own fact ("compatible with Greasemonkey scripts", "a fork of Decentraleyes"), not a recommendation."""
+        squashed = "".join(folded(sentence))
+        return [word for name, summary in self._summaries_by_name.items() if name in squashed for word in summary]
 
     def _checked(self, sentence: str) -> list[str]:
         passed = self._passed(sentence)
@@ -211,8 +223,8 @@ class ReplyGuard:
                     and (name.exact is None or tuple(original[start:end]) == name.exact)
                 ):
                     found.append(" ".join(original[start:end]))
-        squashed = "".join(lowered)
-        return found + [name for key, name in self._squashed.items() if key in squashed]
+        squashed, seen = "".join(lowered), {" ".join(folded(name)) for name in found}
+        return found + [name for key, name in self._squashed.items() if key in squashed and name not in seen]
 
     @staticmethod
     def _name_like(text: str) -> list[str]:

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from chatbot.llm.guard import ReplyGuard
@@ -47,6 +49,16 @@ def test_a_longer_catalogue_name_around_a_card_is_caught(cards):
     guard = ReplyGuard(cards, [*CATALOGUE, "uBlock Origin Lite"])
     assert "uBlock Origin Lite" in guard.violations("uBlock Origin Lite is lighter.")
     assert guard.violations("uBlock Origin is great.") == []
+
+
+def test_another_addon_a_cards_summary_names_passes_only_in_a_sentence_about_that_card(cards):
+    forked = replace(cards[0], summary="A lighter fork of AdBlock Plus that blocks ads and trackers.")
+    guard = ReplyGuard((forked, *cards[1:]), CATALOGUE)
+    assert guard.violations("uBlock Origin is a lighter fork of AdBlock Plus that blocks ads.") == []
+    assert guard.violations("AdBlock Plus blocks ads too.") == ["AdBlock Plus"]  # recommended on its own
+    assert guard.violations("Dark Reader is a fork of AdBlock Plus.") == ["AdBlock Plus"]  # not its card's fact
+    two = "uBlock Origin is a fork of AdBlock Plus. Dark Reader pairs well with AdBlock Plus."
+    assert guard.violations(two) == ["AdBlock Plus"]  # judged sentence by sentence
 
 
 def test_quoted_phrases_from_the_need_or_the_facts_pass(guard):
