@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from chatbot.llm.base import CardFact
 from chatbot.llm.verifier import Facts, unsupported
@@ -60,16 +61,26 @@ class _Name:
     exact: tuple[str, ...] | None
 
 
-def _catalogue_index(names: Collection[str], card_names: set[tuple[str, ...]]) -> dict[str, list[_Name]]:
-    index: dict[str, list[_Name]] = {}
+@lru_cache(maxsize=4)
+def _distinctive_names(names: tuple[str, ...]) -> tuple[_Name, ...]:
+    """The catalogue's names worth looking for, folded once per catalogue rather than once per reply (the
+    training dataset guards a thousand replies against the same names)."""
+    known = []
     for name in names:
         key = tuple(folded(name))
-        if not key or key in card_names or len("".join(key)) < MIN_NAME_CHARS:
+        if not key or len("".join(key)) < MIN_NAME_CHARS:
             continue
         everyday = all(word in COMMON_WORDS for word in key)
-        if everyday and len(key) == 1:
-            continue
-        index.setdefault(key[0], []).append(_Name(key, tuple(words(name)) if everyday else None))
+        if not (everyday and len(key) == 1):
+            known.append(_Name(key, tuple(words(name)) if everyday else None))
+    return tuple(known)
+
+
+def _catalogue_index(names: Collection[str], card_names: set[tuple[str, ...]]) -> dict[str, list[_Name]]:
+    index: dict[str, list[_Name]] = {}
+    for name in _distinctive_names(tuple(names)):
+        if name.folded not in card_names:
+            index.setdefault(name.folded[0], []).append(name)
     return index
 
 
