@@ -20,6 +20,7 @@ from training.admin_tables import (
     evaluation_table,
     examples_table,
     phases_table,
+    slips_table,
 )
 from training.estimate import training_estimate
 from training.forms import PromoteAnywayForm, RetrainForm
@@ -67,7 +68,7 @@ class TrainingRunAdmin(HistoryAdmin):
     change_form_template = "admin/training/trainingrun/change_form.html"
     fieldsets = [
         (None, {"fields": ["status", "trigger", "progress_bar", "phases", "loss_curve", "error"]}),
-        ("Held-out evaluation", {"fields": ["metrics_table", "sample_answers"]}),
+        ("Held-out evaluation", {"fields": ["metrics_table", "sample_answers", "unsupported_sentences"]}),
         ("Dataset", {"fields": ["counts_table", "dataset_examples", "dataset_path"]}),
         ("Configuration", {"fields": ["config_table"]}),
         ("Log", {"fields": ["log_text", "created_at", "started_at", "finished_at"]}),
@@ -81,6 +82,7 @@ class TrainingRunAdmin(HistoryAdmin):
         "error",
         "metrics_table",
         "sample_answers",
+        "unsupported_sentences",
         "counts_table",
         "dataset_examples",
         "dataset_path",
@@ -115,6 +117,10 @@ class TrainingRunAdmin(HistoryAdmin):
     @admin.display(description="Sample answers")
     def sample_answers(self, run: TrainingRun) -> str:
         return answers_table(run.metrics.get("before"), run.metrics.get("after"))
+
+    @admin.display(description="Unsupported sentences (after)")
+    def unsupported_sentences(self, run: TrainingRun) -> str:
+        return slips_table(run.metrics.get("after"))
 
     @admin.display(description="Examples")
     def counts_table(self, run: TrainingRun) -> str:
@@ -246,6 +252,7 @@ class ModelVersionAdmin(HistoryAdmin):
         "previous",
         "metrics_table",
         "sample_answers",
+        "unsupported_sentences",
         "config_table",
         "created_at",
         "promoted_at",
@@ -301,6 +308,10 @@ class ModelVersionAdmin(HistoryAdmin):
     @admin.display(description="Sample answers")
     def sample_answers(self, version: ModelVersion) -> str:
         return answers_table(version.metrics.get("before"), version.metrics.get("after"))
+
+    @admin.display(description="Unsupported sentences (after)")
+    def unsupported_sentences(self, version: ModelVersion) -> str:
+        return slips_table(version.metrics.get("after"))
 
     @admin.display(description="Training settings")
     def config_table(self, version: ModelVersion) -> str:

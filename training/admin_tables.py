@@ -70,6 +70,14 @@ def answers_table(before: dict | None, after: dict | None) -> str:
     return _table(["Held-out need", "Expected add-on", "Before", "After", "Invented add-ons (after)"], rows)
 
 
+def slips_table(after: dict | None) -> str:
+    """Held-out sentences the claim verifier would not let through after training, with the words it faulted."""
+    slips = (after or {}).get("grounded", {}).get("slips", [])
+    if not slips:
+        return "none"
+    return _table(["Sentence", "Words no card supports"], [(sentence, ", ".join(words)) for sentence, words in slips])
+
+
 def counts_table(counts: dict) -> str:
     """Examples by source and split, and how many the verifier dropped."""
     if not counts:

@@ -26,6 +26,7 @@ from training.trainer import encode, mean_loss, padding_id
 ANSWER_TOKENS = 64  # two or three short sentences: enough to name an add-on and say what it does
 GENERATION_BATCH = 8
 KEPT_ANSWERS = 5  # sample answers shown in admin next to the figures
+KEPT_SLIPS = 8  # unsupported sentences kept, with their unsupported words: where the model strays
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -74,14 +75,15 @@ def score(row: dict, answer: str, catalogue_names: Collection[str]) -> dict:
     cards = row_cards(row)
     facts = Facts.of(cards, row["need"])
     said = sentences(answer)
-    supported = [sentence for sentence in said if not unsupported(sentence, facts)]
+    slips = [[sentence, words] for sentence in said if (words := unsupported(sentence, facts))]
     return {
         "need": row["need"],
         "expected": row["answer_name"],
         "answer": answer,
         "named": row["answer_name"].casefold() in answer.casefold(),
         "sentences": len(said),
-        "supported": len(supported),
+        "supported": len(said) - len(slips),
+        "slips": slips,
         "invented": ReplyGuard(cards, catalogue_names, need=row["need"]).violations(answer),
         "words": len(answer.split()),
     }
@@ -118,6 +120,7 @@ def grounded_check(
         "invented": sum(len(item["invented"]) for item in scored),
         "mean_words": sum(item["words"] for item in scored) / count if count else None,
         "answers": scored[:KEPT_ANSWERS],
+        "slips": [slip for item in scored for slip in item["slips"]][:KEPT_SLIPS],
     }
 
 

@@ -200,6 +200,7 @@ EVALUATION = {
                 "words": 4,
             },
         ],
+        "slips": [["Sun Filter dims pages with SSL.", ["ssl"]]],
     },
 }
 
@@ -230,7 +231,7 @@ def test_run_pages_show_phase_progress_tables_and_the_loss_curve(staff, db, tmp_
         },
         config={"profile": "cpu", "max_steps": 10, "sources": ["catalogue"]},
         log="12:00:00 started\n",
-        metrics={"before": EVALUATION},
+        metrics={"before": EVALUATION, "after": EVALUATION},
     )
     listing = staff.get(reverse("admin:training_trainingrun_changelist")).content.decode()
     assert f'data-training-run="{run.pk}" data-live="1" max="10" value="3"' in listing
@@ -243,6 +244,7 @@ def test_run_pages_show_phase_progress_tables_and_the_loss_curve(staff, db, tmp_
     assert "<td>conversation</td><td>0</td><td>0</td><td>1</td>" in page  # dropped by the verifier
     assert "<td>need</td><td>dim bright pages</td><td>Sun Filter dims pages.</td>" in page  # dataset examples
     assert "<td>pages too bright at night</td><td>Night Shade</td>" in page and "<td>max steps</td><td>10</td>" in page
+    assert "<td>Sun Filter dims pages with SSL.</td><td>ssl</td>" in page  # what the verifier faulted after
     progress = staff.get(reverse("admin:training_trainingrun_progress"), {"ids": f"{run.pk},x"}).json()
     assert progress["runs"][str(run.pk)] == {
         "status": "running",
