@@ -206,6 +206,8 @@ ENCODER_REFRESH_SECONDS = float(os.environ.get("ENCODER_REFRESH_SECONDS", "10"))
 ENCODER_TUNING_STEPS = int(os.environ.get("ENCODER_TUNING_STEPS", "150"))
 ENCODER_TUNING_BATCH = int(os.environ.get("ENCODER_TUNING_BATCH", "32"))
 ENCODER_TUNING_LEARNING_RATE = float(os.environ.get("ENCODER_TUNING_LEARNING_RATE", "3e-5"))
+# The base model's share of the saved weights (retrieval.tuning.weights_blend): 0 keeps the tuned ones alone.
+ENCODER_TUNING_BASE_SHARE = float(os.environ.get("ENCODER_TUNING_BASE_SHARE", "0.5"))
 # Held-out visitors' needs a version must be judged on before it may be promoted.
 ENCODER_MIN_JUDGED_NEEDS = int(os.environ.get("ENCODER_MIN_JUDGED_NEEDS", "20"))
 ENCODER_VERSIONS_DIR = Path(os.environ.get("ENCODER_VERSIONS_DIR", VAR_DIR / "models" / "encoders"))
@@ -270,6 +272,9 @@ TRAINING_MAX_SEQ_LENGTH = env_optional("TRAINING_MAX_SEQ_LENGTH", int)
 TRAINING_LEARNING_RATE = env_optional("TRAINING_LEARNING_RATE", float)
 TRAINING_EPOCHS = env_optional("TRAINING_EPOCHS", int)
 TRAINING_MAX_STEPS = env_optional("TRAINING_MAX_STEPS", int)  # 0: the epochs decide
+TRAINING_TRAIN_MINUTES = env_optional(
+    "TRAINING_TRAIN_MINUTES", float
+)  # fewer steps if they would take longer; 0: no limit
 TRAINING_BATCH_SIZE = env_optional("TRAINING_BATCH_SIZE", int)
 TRAINING_GRAD_ACCUMULATION = env_optional("TRAINING_GRAD_ACCUMULATION", int)
 TRAINING_WARMUP_STEPS = env_optional("TRAINING_WARMUP_STEPS", int)

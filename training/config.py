@@ -31,7 +31,8 @@ def cpu_has_bf16() -> bool:
 PROFILE_CHOICES = ("auto", "cpu", "gpu")
 # Sized by bench/finetune.py. cpu: two cores, the packaged SmolLM2-135M in full precision (135M parameters
 # need no quantising), training under bfloat16 autocast where the CPU has it (3.2 s against 6.6 in float32
-# for one batch), a short run and a small fixed evaluation: about 13 minutes in all. gpu: QLoRA proper, 4-bit NF4
+# for one batch), a short run cut to an 11-minute training budget (CPUs differ: 4.6 to 7 s a step on two
+# machines of the same kind) and a small fixed evaluation: under 15 minutes in all. gpu: QLoRA proper, 4-bit NF4
 # weights and LoRA on every projection, for Llama-2-7B-chat or any Llama-family LLM_MODEL (README).
 PROFILES: dict[str, dict[str, object]] = {
     "cpu": {
@@ -46,6 +47,7 @@ PROFILES: dict[str, dict[str, object]] = {
         "learning_rate": 1e-3,
         "epochs": 1,
         "max_steps": 150,
+        "train_minutes": 11.0,
         "batch_size": 4,
         "grad_accumulation": 1,
         "warmup_steps": 10,
@@ -68,6 +70,7 @@ PROFILES: dict[str, dict[str, object]] = {
         "learning_rate": 2e-4,
         "epochs": 2,
         "max_steps": 0,
+        "train_minutes": 0.0,
         "batch_size": 8,
         "grad_accumulation": 2,
         "warmup_steps": 20,
@@ -106,6 +109,7 @@ class TrainingConfig:
     learning_rate: float
     epochs: int
     max_steps: int  # 0: the epochs decide
+    train_minutes: float  # training stops at the step that fits this budget, at the pace measured; 0: no budget
     batch_size: int
     grad_accumulation: int
     warmup_steps: int
@@ -142,6 +146,7 @@ class TrainingConfig:
             "learning_rate": settings.TRAINING_LEARNING_RATE,
             "epochs": settings.TRAINING_EPOCHS,
             "max_steps": settings.TRAINING_MAX_STEPS,
+            "train_minutes": settings.TRAINING_TRAIN_MINUTES,
             "batch_size": settings.TRAINING_BATCH_SIZE,
             "grad_accumulation": settings.TRAINING_GRAD_ACCUMULATION,
             "warmup_steps": settings.TRAINING_WARMUP_STEPS,
@@ -188,7 +193,7 @@ class TrainingConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)}")
-        for name in ["max_steps", "warmup_steps", "eval_examples", "grounded_samples"]:
+        for name in ["max_steps", "train_minutes", "warmup_steps", "eval_examples", "grounded_samples"]:
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative, not {getattr(self, name)}")
         if not 0 < self.learning_rate < 1:

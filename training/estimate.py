@@ -49,7 +49,12 @@ def training_estimate(config: TrainingConfig, *, addons: int | None = None) -> d
         "dataset": round(examples * costs.per_example, 1),
         "load": costs.load,
         "evaluate_before": round(evaluation, 1),
-        "train": round(steps * tokens_per_step * costs.per_token_trained / speedup, 1),
+        "train": round(_capped(steps * tokens_per_step * costs.per_token_trained / speedup, config.train_minutes), 1),
         "evaluate_after": round(evaluation, 1),
         "save": costs.save,
     }
+
+
+def _capped(seconds: float, budget_minutes: float) -> float:
+    """Training stops within its time budget, if it has one (trainer.budgeted_steps)."""
+    return min(seconds, budget_minutes * 60) if budget_minutes > 0 else seconds

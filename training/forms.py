@@ -18,6 +18,14 @@ class RetrainForm(forms.Form):
     max_steps = forms.IntegerField(
         min_value=0, max_value=100_000, required=False, help_text="Empty: the profile's steps. 0: whole epochs."
     )
+    train_minutes = forms.FloatField(
+        min_value=0,
+        max_value=10_000,
+        required=False,
+        label="Training time budget (minutes)",
+        help_text="Empty: the profile's budget. Training takes the steps that fit at the pace of its first steps. "
+        "0: no budget.",
+    )
     sources = forms.MultipleChoiceField(
         choices=[(name, name.capitalize()) for name in SOURCES],
         initial=list(SOURCES),
@@ -28,8 +36,9 @@ class RetrainForm(forms.Form):
     def overrides(self) -> dict[str, object]:
         """The run's overrides (after is_valid)."""
         values: dict[str, object] = {"profile": self.cleaned_data["profile"], "sources": self.cleaned_data["sources"]}
-        if self.cleaned_data["max_steps"] is not None:
-            values["max_steps"] = self.cleaned_data["max_steps"]
+        for name in ("max_steps", "train_minutes"):
+            if self.cleaned_data[name] is not None:
+                values[name] = self.cleaned_data[name]
         return values
 
     @classmethod

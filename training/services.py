@@ -195,6 +195,7 @@ class _Progress:
         self.run = run
         self.phases = phases
         self.history: list[list[float]] = []
+        self.planned = 0  # the run's length as last reported: a time budget may shorten it once
 
     def __call__(self, report: StepReport) -> bool:
         self.history.append([report.step, round(report.loss, 4)])
@@ -208,6 +209,9 @@ class _Progress:
             loss=report.loss,
             loss_history=self.history,
         )
+        if self.planned and report.total_steps != self.planned:
+            _log(self.run, f"{report.total_steps} of {self.planned} steps fit the time budget at this pace")
+        self.planned = report.total_steps
         if report.step == 1 or report.step == report.total_steps or report.step % 10 == 0:
             _log(
                 self.run,

@@ -37,6 +37,7 @@ class TrainingDiverged(Exception):
     steps before _keep_trainable_layout): stopped rather than saved as a version that answers nothing."""
 
 
+PACE_STEPS = 3  # steps timed before a time budget sets the run's length (the first pays one-time costs)
 LOSS_WINDOW = 5  # steps averaged on each side of the divergence check
 DIVERGED_RATIO = 2.5  # the last steps' loss this many times the first steps' means the run diverged
 
@@ -199,6 +200,14 @@ def warmup_steps(configured: int, steps: int) -> int:
     return max(0, min(configured, steps // 10))
 
 
+def budgeted_steps(planned: int, *, done: int, elapsed: float, step_seconds: float, budget: float) -> int:
+    """How many steps the run takes so that its training ends within `budget` seconds at the measured pace:
+    never more than planned, never fewer than already done. A budget of 0 leaves the plan as it is."""
+    if budget <= 0 or step_seconds <= 0:
+        return planned
+    return max(done, min(planned, done + int((budget - elapsed) / step_seconds)))
+
+
 def rate_factor(step: int, *, warmup: int, steps: int) -> float:
     """The share of the learning rate optimizer step `step` (from 1) uses: a linear rise over the warmup,
     then a cosine decay from the full rate. Never 0: a step at rate 0 (the first, in transformers' schedule with
@@ -216,7 +225,9 @@ def train(
     pad_id: int,
     on_step: Callable[[StepReport], bool],
 ) -> TrainResult:
-    """Run the optimizer for total_steps; `on_step` gets every step and returns False to stop the run."""
+    """Run the optimizer for total_steps, or as many of them as fit the time budget (config.train_minutes) at
+    the pace of the first PACE_STEPS; the schedule then spans the shortened run. `on_step` gets every step and
+    returns False to stop the run."""
     if not items:
         raise ValueError("the training set is empty: import a catalogue first")
     torch.manual_seed(config.seed)
@@ -224,6 +235,7 @@ def train(
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.0)
     warmup = warmup_steps(config.warmup_steps, steps)
+    # The lambda reads steps and warmup when called: a budget that shortens the run shortens its schedule.
     schedule = LambdaLR(optimizer, lambda done: rate_factor(done + 1, warmup=warmup, steps=steps))
     batches = _micro_batches(items, config.batch_size, config.seed)
     device_type = "cuda" if config.device.startswith("cuda") else "cpu"
@@ -231,7 +243,9 @@ def train(
     started, seen, first_loss, loss = time.perf_counter(), 0, math.nan, math.nan
     losses: list[float] = []
     model.train()
-    for step in range(1, steps + 1):
+    step, paced_from = 0, 0.0
+    while step < steps:
+        step += 1
         total, tokens = 0.0, 0
         micro = [collate(next(batches), pad_id, config.device) for _ in range(config.grad_accumulation)]
         all_tokens = sum(_answer_tokens(batch) for batch in micro)
@@ -256,6 +270,15 @@ def train(
                 f"the loss went from {first_loss:.2f} to {loss:.2f} by step {step}: the learning rate "
                 f"({config.learning_rate:g}) is too high for this model; lower TRAINING_LEARNING_RATE"
             )
+        if step == 1:
+            paced_from = time.perf_counter()
+        elif step == PACE_STEPS:
+            pace = (time.perf_counter() - paced_from) / (PACE_STEPS - 1)
+            elapsed = time.perf_counter() - started
+            steps = budgeted_steps(
+                steps, done=step, elapsed=elapsed, step_seconds=pace, budget=config.train_minutes * 60
+            )
+            warmup = warmup_steps(config.warmup_steps, steps)
         report = StepReport(step=step, total_steps=steps, loss=loss, learning_rate=learning_rate)
         if not on_step(report):
             raise TrainingCancelled(f"cancelled after step {step} of {steps}")

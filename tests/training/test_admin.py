@@ -36,7 +36,7 @@ def messages_of(response) -> str:
     return " ".join(str(message) for message in response.wsgi_request._messages)
 
 
-CHOICES = {"profile": "cpu", "max_steps": "5", "sources": ["catalogue"]}
+CHOICES = {"profile": "cpu", "max_steps": "5", "train_minutes": "2.5", "sources": ["catalogue"]}
 START = {**CHOICES, "start": "1"}
 
 
@@ -50,6 +50,7 @@ def test_retrain_form_shows_an_estimate_then_enqueues_the_chosen_run(staff, sent
     run = TrainingRun.objects.get()
     assert response.status_code == 302 and run.trigger == "admin" and run.status == "pending"
     assert run.config["profile"] == "cpu" and run.config["max_steps"] == 5 and run.config["sources"] == ["catalogue"]
+    assert run.config["train_minutes"] == 2.5
     assert sent == [("training.tasks.training_run_execute", (run.pk,))]
     response = post(staff, "admin:training_trainingrun_retrain", capture=django_capture_on_commit_callbacks, **START)
     assert "still pending" in messages_of(response)

@@ -278,9 +278,12 @@ def test_retrain_takes_the_profile_steps_and_sources_it_is_given(db, sent, djang
     from django.core.management import call_command
 
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("retrain", "--profile", "gpu", "--max-steps", "7", "--sources", "catalogue")
+        call_command(
+            "retrain", "--profile", "gpu", "--max-steps", "7", "--train-minutes", "30", "--sources", "catalogue"
+        )
     run = TrainingRun.objects.get()
     assert (run.config["profile"], run.config["max_steps"], run.config["sources"]) == ("gpu", 7, ["catalogue"])
+    assert run.config["train_minutes"] == 30.0
     assert sent == [("training.tasks.training_run_execute", (run.pk,))]
 
 
@@ -289,6 +292,8 @@ def test_retrain_and_promote_commands_refuse_clearly(db, tmp_path):
 
     with pytest.raises(CommandError, match="max_steps must not be negative"):
         call_command("retrain", "--max-steps", "-1")
+    with pytest.raises(CommandError, match="train_minutes must not be negative"):
+        call_command("retrain", "--train-minutes", "-5")
     TrainingRun.objects.create(status=TrainingRun.Status.RUNNING)
     with pytest.raises(CommandError, match="is still running"):
         call_command("retrain", "--max-steps", "2")
@@ -303,6 +308,33 @@ def test_retrain_and_promote_commands_refuse_clearly(db, tmp_path):
 @pytest.mark.parametrize(("configured", "steps", "expected"), [(10, 3, 0), (10, 65, 6), (10, 400, 10), (0, 50, 0)])
 def test_warmup_never_exceeds_a_tenth_of_the_run(configured, steps, expected):
     assert trainer.warmup_steps(configured, steps) == expected
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "pace", "budget", "expected"),
+    [(6.0, 2.0, 60.0, 30), (6.0, 2.0, 600.0, 150), (6.0, 2.0, 0.0, 150), (70.0, 2.0, 60.0, 3)],
+)
+def test_a_time_budget_takes_the_steps_that_fit_at_the_measured_pace(elapsed, pace, budget, expected):
+    # 3 steps done in `elapsed` s; (60 - 6) / 2 = 27 more fit; a budget already spent stops at the steps done
+    assert trainer.budgeted_steps(150, done=3, elapsed=elapsed, step_seconds=pace, budget=budget) == expected
+
+
+def test_the_estimate_of_training_is_capped_by_the_time_budget():
+    from training.estimate import training_estimate
+
+    long = TrainingConfig.from_settings(profile="cpu", max_steps=10_000, train_minutes=0.0)
+    budgeted = long.with_overrides({"train_minutes": 5.0})
+    assert training_estimate(long, addons=100)["train"] > 300 == training_estimate(budgeted, addons=100)["train"]
+
+
+def test_a_run_over_its_time_budget_stops_after_the_steps_that_set_its_pace(catalogue, tiny_model):
+    run = services.training_run_execute(
+        run_id=services.training_run_start(overrides={**FAST, "max_steps": 40, "train_minutes": 1e-6}).pk
+    )
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.log
+    assert run.metrics["training"]["steps"] == trainer.PACE_STEPS == run.total_steps
+    assert f"{trainer.PACE_STEPS} of 40 steps fit the time budget" in run.log
+    assert f"step {trainer.PACE_STEPS}/{trainer.PACE_STEPS} " in run.log
 
 
 def test_no_step_trains_at_rate_zero_and_the_warmup_rises_then_the_rate_decays():

@@ -20,11 +20,26 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--profile", choices=PROFILE_CHOICES, help="cpu or gpu (default: TRAINING_PROFILE).")
         parser.add_argument("--max-steps", type=int, help="Stop after N optimizer steps (default: the profile's).")
+        parser.add_argument(
+            "--train-minutes",
+            type=float,
+            help="Train only the steps that fit this many minutes at the pace of the first ones; 0: no budget "
+            "(default: the profile's).",
+        )
         parser.add_argument("--sources", help=f"What to learn from, comma-separated: {', '.join(SOURCES)}.")
         parser.add_argument("--wait", action="store_true", help="Follow the run until it ends.")
 
-    def handle(self, *args, profile: str | None, max_steps: int | None, sources: str | None, wait: bool, **options):
-        given = {"profile": profile, "max_steps": max_steps, "sources": sources}
+    def handle(
+        self,
+        *args,
+        profile: str | None,
+        max_steps: int | None,
+        train_minutes: float | None,
+        sources: str | None,
+        wait: bool,
+        **options,
+    ):
+        given = {"profile": profile, "max_steps": max_steps, "train_minutes": train_minutes, "sources": sources}
         try:
             run = training_run_start(
                 trigger=TrainingRun.Trigger.CLI,
