@@ -32,7 +32,7 @@ def _number(value: float | None, digits: int = 3) -> str:
 FIGURES = (
     ("Names the right add-on", lambda e, g: _share(g.get("named_right"), g.get("samples"))),
     ("Sentences the verifier supports", lambda e, g: _share(g.get("supported_sentences"), g.get("sentences"))),
-    ("Invented add-ons", lambda e, g: g.get("invented", "—")),
+    ("Invented add-ons", lambda e, g: ", ".join([str(g.get("invented", "—")), *g.get("invented_names", [])])),
     ("Mean words per answer", lambda e, g: _number(g.get("mean_words"), 1)),
     ("Validation loss", lambda e, g: _number(e.get("validation_loss"))),
     ("Perplexity", lambda e, g: _number(e.get("perplexity"), 2)),

@@ -118,6 +118,7 @@ def grounded_check(
         "supported_sentences": supported,
         "supported_rate": supported / total_sentences if total_sentences else None,
         "invented": sum(len(item["invented"]) for item in scored),
+        "invented_names": sorted({name for item in scored for name in item["invented"]}),
         "mean_words": sum(item["words"] for item in scored) / count if count else None,
         "answers": scored[:KEPT_ANSWERS],
         "slips": [slip for item in scored for slip in item["slips"]][:KEPT_SLIPS],

@@ -188,6 +188,7 @@ EVALUATION = {
         "supported_sentences": 6,
         "supported_rate": 0.75,
         "invented": 1,
+        "invented_names": ["Sun Filter"],
         "mean_words": 21.5,
         "answers": [
             {
@@ -241,6 +242,7 @@ def test_run_pages_show_phase_progress_tables_and_the_loss_curve(staff, db, tmp_
     assert "<svg" in page and "<polyline" in page and "12:00:00 started" in page
     assert "<td>Names the right add-on</td><td>1/4 (25%)</td>" in page
     assert "<td>Sentences the verifier supports</td><td>6/8 (75%)</td>" in page
+    assert "<td>Invented add-ons</td><td>1, Sun Filter</td>" in page
     assert "<td>Evaluating before training</td><td>30 s</td><td>40 s</td>" in page
     assert "<td>conversation</td><td>0</td><td>0</td><td>1</td>" in page  # dropped by the verifier
     assert "<td>need</td><td>dim bright pages</td><td>Sun Filter dims pages.</td>" in page  # dataset examples
