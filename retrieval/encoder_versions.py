@@ -41,6 +41,7 @@ def embedding_version_start(*, steps: int | None = None) -> EmbeddingVersion:
         steps=settings.ENCODER_TUNING_STEPS if steps is None else steps,
         batch_size=settings.ENCODER_TUNING_BATCH,
         learning_rate=settings.ENCODER_TUNING_LEARNING_RATE,
+        base_share=settings.ENCODER_TUNING_BASE_SHARE,
     )
     if config.steps < 1:
         raise ValueError(f"steps must be at least 1, not {config.steps}")

@@ -52,6 +52,7 @@ class TuningConfig:
     batch_size: int
     learning_rate: float
     seed: int = 0
+    base_share: float = 0.0  # the share of the base model's weights in the saved ones (see weights_blend)
 
 
 class Ranker(Protocol):
@@ -88,6 +89,7 @@ def finetune(
     model = SentenceTransformer(base, device="cpu")
     serving_length = model.max_seq_length or TRAIN_TOKENS
     model.max_seq_length = min(serving_length, TRAIN_TOKENS)
+    base_weights = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
     order: list[int] = []
@@ -104,10 +106,27 @@ def finetune(
         if on_step is not None:
             on_step(step, loss.item())
     model.eval()
+    weights_blend(model, base_weights, config.base_share)
     model.max_seq_length = serving_length
     destination.mkdir(parents=True, exist_ok=True)
     model.save(str(destination))
     return destination
+
+
+def weights_blend(model, base_weights: Mapping[str, object], base_share: float) -> None:
+    """Move `model`'s weights back towards the base model's, in place: base_share x base + (1 - base_share) x tuned.
+
+    Averaging fine-tuned and base weights (WiSE-FT, Wortsman et al. 2022) keeps most of what fine-tuning gained
+    on the needs it saw while giving back the base model's hold on needs unlike them: here, needs people word
+    their own way, where a fully tuned encoder lost ground (see the module's docstring).
+    """
+    if not 0.0 <= base_share < 1.0:
+        raise ValueError(f"base_share must be at least 0 and below 1, not {base_share}")
+    if base_share == 0.0:
+        return
+    for name, tensor in model.state_dict().items():
+        if tensor.is_floating_point():
+            tensor.mul_(1.0 - base_share).add_(base_weights[name], alpha=base_share)
 
 
 def _batch(pairs: Sequence[tuple[str, str]], order: list[int], size: int, rng: random.Random) -> list[int]:

@@ -24,7 +24,16 @@ from retrieval.recommend import recommend
 from retrieval.selectors import serving_encoder
 from retrieval.services import evidence_record
 from retrieval.store import vector_store
-from retrieval.tuning import Pair, TuningConfig, _batch, finetune, held_out, listing_need, ranking_quality
+from retrieval.tuning import (
+    Pair,
+    TuningConfig,
+    _batch,
+    finetune,
+    held_out,
+    listing_need,
+    ranking_quality,
+    weights_blend,
+)
 
 JOB_SECONDS = 600
 Status = EmbeddingVersion.Status
@@ -81,6 +90,37 @@ def test_finetuning_pulls_needs_towards_their_addons(tmp_path, settings):
                     learning_rate=1e-4), on_step=lambda step, loss: losses.append(loss))  # fmt: skip
     assert (path / "config.json").exists() and len(losses) == 8
     assert losses[-1] < losses[0]
+
+
+def test_weights_blend_moves_floating_weights_towards_the_base_and_refuses_a_whole_base():
+    import torch
+
+    model = torch.nn.Linear(2, 1)
+    model.register_buffer("steps", torch.tensor([7]))
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+        model.bias.fill_(-1.0)
+    base = {"weight": torch.zeros(1, 2), "bias": torch.ones(1), "steps": torch.tensor([0])}
+    weights_blend(model, base, 0.25)
+    assert model.weight.tolist() == [[0.75, 0.75]] and model.bias.tolist() == [-0.5]
+    assert model.steps.tolist() == [7]  # counters are not weights
+    with pytest.raises(ValueError, match="below 1"):
+        weights_blend(model, base, 1.0)
+
+
+def test_a_base_share_saves_the_blend_of_tuned_and_base_weights(tmp_path, settings):
+    from sentence_transformers import SentenceTransformer
+
+    pairs = [("my eyes hurt at night", "Night Owl: dark theme"), ("too many tabs", "Tab Napper: suspends tabs")]
+    config = {"steps": 2, "batch_size": 2, "learning_rate": 1e-3}
+    tuned = finetune(settings.EMBEDDING_MODEL, pairs, tmp_path / "tuned", TuningConfig(**config))
+    half = finetune(settings.EMBEDDING_MODEL, pairs, tmp_path / "half", TuningConfig(**config, base_share=0.5))
+    weights = [SentenceTransformer(str(path), device="cpu").state_dict() for path in (settings.EMBEDDING_MODEL,
+               tuned, half)]  # fmt: skip
+    name = next(name for name, tensor in weights[0].items() if tensor.is_floating_point() and tensor.ndim == 2)
+    base, full, blended = (state[name] for state in weights)
+    assert not full.equal(base)
+    assert blended.allclose((base + full) / 2, atol=1e-6)
 
 
 def ready_version(number: int, metrics: dict, **fields) -> EmbeddingVersion:
