@@ -58,6 +58,7 @@ def run_one(args: argparse.Namespace) -> dict:
         "after": run.metrics["after"],
         "config": run.config,
         "counts": {key: run.counts.get(key) for key in ("train", "validation", "dropped_unverified")},
+        "trained_steps": run.metrics["training"]["steps"],
     }
 
 
@@ -96,7 +97,8 @@ def main() -> None:
         row = json.loads(done.stdout.strip().splitlines()[-1])
         config = row["config"]
         print(
-            f"\n{mode} ({config['profile']} profile): {config['max_steps']} steps of batch {config['batch_size']}, "
+            f"\n{mode} ({config['profile']} profile): {row['trained_steps']} of {config['max_steps']} planned steps "
+            f"(time budget {config['train_minutes']:g} min) of batch {config['batch_size']}, "
             f"{row['counts']['train']} training / {row['counts']['validation']} validation examples, "
             f"dropped by the verifier {row['counts']['dropped_unverified']}"
         )

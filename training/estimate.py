@@ -27,7 +27,7 @@ class Costs:
 
 BF16_SPEEDUP = 2.0  # measured on the CPU (AMX): 3.2 s against 6.6 s for one batch; tensor cores give as much or more
 COSTS = {
-    "cpu": Costs(load=3, per_example=0.001, per_token_trained=0.0077, per_answer=1.6, per_loss_example=0.15, save=1),
+    "cpu": Costs(load=3, per_example=0.001, per_token_trained=0.0077, per_answer=3.0, per_loss_example=0.15, save=1),
     "gpu": Costs(load=90, per_example=0.004, per_token_trained=0.0005, per_answer=0.25, per_loss_example=0.02, save=5),
 }
 MEAN_TOKENS = 300  # a training example's mean length in tokens (prompt and answer), capped by max_seq_length
