@@ -11,7 +11,8 @@ the whole catalogue for their needs, and nDCG@5, Hit@5 and MRR@10 of the add-on 
 compared: the serving encoder against the candidate, in the same run. Visitors' needs and the catalogue's are
 scored apart: needs written from listings are worded like listings, and an encoder trained on them wins on them
 while it can lose on needs people write (bench/learning.py measured dev needs -0.094 for a version that gained
-+0.086 on held-out listing needs), so only visitors' needs decide a promotion.
++0.086 on held-out listing needs), so only visitors' needs decide a promotion, and the saved weights are blended
+back towards the base model's (weights_blend).
 
 Plain Python over texts: the services gather pairs and documents from the database.
 """
