@@ -51,6 +51,9 @@ NEED_FROM_WORDS = (
     "{words} extension",
 )
 ARTICLES = frozenset({"a", "an", "the"})
+BEFORE_PLAIN_VERBS = frozenset({"you", "can"})  # words a catalogue follows with a verb's plain form
+BEFORE_THIRD_PERSON = frozenset({".", "it", "that"})  # and with one in the third person ("." starts a sentence)
+VERB_WORD = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True)
@@ -132,20 +135,49 @@ def _needs(addon: Addon, rng: random.Random) -> list[str]:
     return needs
 
 
-def card_sentence(card: CardFact) -> str:
+def catalogue_verbs(texts: Iterable[str]) -> frozenset[str]:
+    """The catalogue's verbs in their plain form, from where only a verb can stand: after "you" or "can"
+    ("you save"), and in the third person first in a sentence or after "it" or "that" ("Saves pages",
+    "it switches"). A summary starting with a plain verb is an instruction ("Save pages ..."), which a reply
+    reads "lets you save pages", not "offers save pages"."""
+    verbs: set[str] = set()
+    for text in texts:
+        for sentence in SENTENCE_END.split(text):
+            words = VERB_WORD.findall(sentence.lower())
+            pairs = list(zip([".", *words], words, strict=False))
+            verbs.update(word for before, word in pairs if before in BEFORE_PLAIN_VERBS)
+            for word in (word for before, word in pairs if before in BEFORE_THIRD_PERSON and word.endswith("s")):
+                verbs.update(
+                    {
+                        word[:-1],
+                        word[:-2] if word.endswith("es") else "",
+                        word[:-3] + "y" if word.endswith("ies") else "",
+                    }
+                )
+    return frozenset(verb for verb in verbs if len(verb) > 2 and verb not in STOP_WORDS)  # "protects you from"
+
+
+def card_sentence(card: CardFact, verbs: Collection[str] = frozenset()) -> str:
     """What the chat's grounded decoding writes for a card: its name, then what its summary says, in the
     summary's words (hyphens and quotes as spaces: the decoder writes words, commas and full stops), in at
-    most as many words as the decoder allows a sentence."""
+    most as many words as the decoder allows a sentence. How the summary starts decides the joint: a verb
+    ("Blocks ads") follows the name as it is, an article ("A dark theme") after "is", an instruction ("Save
+    pages", a plain verb among `verbs`, from catalogue_verbs) after "lets you", anything else after "offers";
+    adverbs first ("automatically opens") are looked past."""
     words = re.sub(r"[^\w\s,.']|'(?!\w)|(?<!\w)'", " ", gist(card.summary)).split()
     if not words:
         return ""
     # Plain capitalised words lower-cased ("Watches parts" -> "watches parts"): after the name, a capital
     # would make "Distill Web Monitor Watches" read as another add-on's name to the chat's name guard.
     words = [word.lower() if word[1:].islower() else word for word in words]
-    first = words[0]
-    if first.lower() in ARTICLES:
-        words = ["is", first.lower(), *words[1:]]
-    elif not (first.endswith("s") and not first.endswith(("ss", "us", "is")) and len(first) > 3):
+    head = next((word for word in words if not (word.endswith("ly") and len(word) > 4)), words[0]).strip(",.")
+    if words[0].lower() in ARTICLES:
+        words = ["is", words[0].lower(), *words[1:]]
+    elif head.endswith("s") and not head.endswith(("ss", "us", "is")) and len(head) > 3:
+        pass
+    elif head.lower() in verbs:
+        words = ["lets", "you", *words]
+    else:
         words = ["offers", *words]
     return f"{card.name} {' '.join(_clipped(words)).rstrip(',.')}."
 
@@ -162,9 +194,9 @@ def _clipped(words: list[str]) -> list[str]:
     return kept
 
 
-def _need_answer(cards: list[CardFact]) -> str:
+def _need_answer(cards: list[CardFact], verbs: Collection[str]) -> str:
     """One sentence per card, in the order shown, as the chat writes a recommendation."""
-    return " ".join(filter(None, map(card_sentence, cards)))
+    return " ".join(filter(None, (card_sentence(card, verbs) for card in cards)))
 
 
 def _neighbours(
@@ -181,7 +213,7 @@ def _neighbours(
 
 
 def _addon_examples(
-    addon: Addon, by_category: dict[str, list[Addon]], everyone: list[Addon], rng: random.Random
+    addon: Addon, by_category: dict[str, list[Addon]], everyone: list[Addon], verbs: Collection[str], rng: random.Random
 ) -> Iterable[Example]:
     name, group = addon.name, addon.slug
     for need in _needs(addon, rng):
@@ -189,11 +221,11 @@ def _addon_examples(
         rng.shuffle(cards)
         facts = [_facts(card) for card in cards]
         request = ReplyRequest(kind=ReplyKind.RECOMMEND, need=need, cards=tuple(facts))
-        yield _example("need", group, request, _need_answer(facts), name)
+        yield _example("need", group, request, _need_answer(facts, verbs), name)
     summary = _first_sentence(addon.summary_text)
     if summary:
         request = ReplyRequest(kind=ReplyKind.RECOMMEND, need=f"What does {name} do?", cards=(_facts(addon),))
-        yield _example("about", group, request, card_sentence(_facts(addon)), name)
+        yield _example("about", group, request, card_sentence(_facts(addon), verbs), name)
     categories = [category.name for category in addon.categories.all()]
     if categories:
         listed = " and ".join(categories) if len(categories) <= 2 else ", ".join(categories)
@@ -216,7 +248,8 @@ def catalogue_examples(*, seed: int) -> list[Example]:
     for addon in everyone:
         for category in addon.categories.all():
             by_category[category.slug].append(addon)
-    return [example for addon in everyone for example in _addon_examples(addon, by_category, everyone, rng)]
+    verbs = catalogue_verbs(text for addon in everyone for text in (addon.summary_text, addon.description_text))
+    return [example for addon in everyone for example in _addon_examples(addon, by_category, everyone, verbs, rng)]
 
 
 def _good_replies(conversation: Conversation) -> Iterable[Example]:

@@ -35,7 +35,7 @@ FRAMING = frozenset(
     suggest suggestion suggestions worth look good great handy useful nice both either whereas while here
     there one ones which may might could would can will you your yours it its they them their this that these
     those plus instead rather well so too very just like need needs want wants looking rated rating ratings
-    star stars users people work works offer offers""".split()
+    star stars users people work works offer offers let lets""".split()
 )
 CLAIM_FREE_WORDS = STOP_WORDS | FRAMING
 CLAIM_FREE = frozenset(

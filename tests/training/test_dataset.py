@@ -5,6 +5,7 @@ import pytest
 from chatbot.llm.base import CardFact, ReplyRequest
 from chatbot.llm.constrained import MAX_WORDS
 from chatbot.llm.prompts import SYSTEM_PROMPT, build_messages
+from chatbot.llm.verifier import Facts, unsupported
 from chatbot.models import Conversation, Message
 from training import dataset
 from training.trainer import load_tokenizer
@@ -137,6 +138,35 @@ def test_a_target_sentence_is_no_longer_than_the_grounded_decoder_allows():
     said = sentence.removeprefix("Night Shade ").rstrip(".").split()
     assert len(said) <= MAX_WORDS and said[-1].lower() not in {"and", "with", "of", "a", "the", "you"}
     assert sentence.startswith("Night Shade blocks ads and trackers on every site")
+
+
+def test_catalogue_verbs_are_words_written_where_only_a_verb_stands():
+    verbs = dataset.catalogue_verbs(
+        [
+            "Saves pages for later. It switches tabs. It copies links.",  # third person, first or after "it"
+            "You can block trackers, and you choose what to keep.",  # plain, after "can" or "you"
+            "Vertical tabs in a tree. Protects you from trackers.",  # a noun first; "you from" is no verb
+        ]
+    )
+    assert {"save", "switch", "copy", "block", "choose"} <= verbs
+    assert not {"vertical", "tab", "tree", "from", "tracker"} & verbs
+
+
+@pytest.mark.parametrize(
+    ("summary", "sentence"),
+    [
+        ("Blocks ads on every site.", "Night Shade blocks ads on every site."),
+        ("A dark theme for every site.", "Night Shade is a dark theme for every site."),
+        ("Save pages to read later.", "Night Shade lets you save pages to read later."),  # an instruction
+        ("Automatically opens links in a container.", "Night Shade automatically opens links in a container."),
+        ("Vertical tabs in a tree.", "Night Shade offers vertical tabs in a tree."),
+    ],
+)
+def test_a_target_sentence_joins_name_and_summary_by_how_the_summary_starts(summary, sentence):
+    card = CardFact.from_card({**CARD, "summary": summary})
+    written = dataset.card_sentence(card, verbs=frozenset({"save", "block", "open"}))
+    assert written == sentence
+    assert not unsupported(written, Facts.of([card]))  # "lets you" and "offers" claim nothing
 
 
 def test_split_is_stable_and_keeps_an_addon_on_one_side():
