@@ -195,7 +195,8 @@ class _Progress:
         self.run = run
         self.phases = phases
         self.history: list[list[float]] = []
-        self.planned = 0  # the run's length as last reported: a time budget may shorten it once
+        self.first_plan = 0  # the run's length as configured
+        self.planned = 0  # and as last logged: a time budget shortens it, first at PACE_STEPS, then as the pace shows
 
     def __call__(self, report: StepReport) -> bool:
         self.history.append([report.step, round(report.loss, 4)])
@@ -209,10 +210,13 @@ class _Progress:
             loss=report.loss,
             loss_history=self.history,
         )
-        if self.planned and report.total_steps != self.planned:
-            _log(self.run, f"{report.total_steps} of {self.planned} steps fit the time budget at this pace")
-        self.planned = report.total_steps
-        if report.step == 1 or report.step == report.total_steps or report.step % 10 == 0:
+        logged_step = report.step == 1 or report.step == report.total_steps or report.step % 10 == 0
+        if not self.planned:
+            self.planned = self.first_plan = report.total_steps
+        elif report.total_steps != self.planned and (self.planned == self.first_plan or logged_step):
+            _log(self.run, f"{report.total_steps} of {self.first_plan} steps fit the time budget at this pace")
+            self.planned = report.total_steps
+        if logged_step:
             _log(
                 self.run,
                 f"step {report.step}/{report.total_steps} loss {report.loss:.4f} lr {report.learning_rate:.2e}",

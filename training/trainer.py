@@ -37,7 +37,7 @@ class TrainingDiverged(Exception):
     steps before _keep_trainable_layout): stopped rather than saved as a version that answers nothing."""
 
 
-PACE_STEPS = 3  # steps timed before a time budget sets the run's length (the first pays one-time costs)
+PACE_STEPS = 3  # steps timed before a time budget first sets the run's length (the first pays one-time costs)
 LOSS_WINDOW = 5  # steps averaged on each side of the divergence check
 DIVERGED_RATIO = 2.5  # the last steps' loss this many times the first steps' means the run diverged
 
@@ -226,8 +226,8 @@ def train(
     on_step: Callable[[StepReport], bool],
 ) -> TrainResult:
     """Run the optimizer for total_steps, or as many of them as fit the time budget (config.train_minutes) at
-    the pace of the first PACE_STEPS; the schedule then spans the shortened run. `on_step` gets every step and
-    returns False to stop the run."""
+    the pace measured so far (from step PACE_STEPS on, after every step); the schedule then spans the shortened
+    run. `on_step` gets every step and returns False to stop the run."""
     if not items:
         raise ValueError("the training set is empty: import a catalogue first")
     torch.manual_seed(config.seed)
@@ -270,13 +270,13 @@ def train(
                 f"the loss went from {first_loss:.2f} to {loss:.2f} by step {step}: the learning rate "
                 f"({config.learning_rate:g}) is too high for this model; lower TRAINING_LEARNING_RATE"
             )
+        now = time.perf_counter()
         if step == 1:
-            paced_from = time.perf_counter()
-        elif step == PACE_STEPS:
-            pace = (time.perf_counter() - paced_from) / (PACE_STEPS - 1)
-            elapsed = time.perf_counter() - started
+            paced_from = now
+        elif step >= PACE_STEPS:  # every step: steps that slow down later (longer batches, a busier machine) count
+            pace = (now - paced_from) / (step - 1)
             steps = budgeted_steps(
-                steps, done=step, elapsed=elapsed, step_seconds=pace, budget=config.train_minutes * 60
+                steps, done=step, elapsed=now - started, step_seconds=pace, budget=config.train_minutes * 60
             )
             warmup = warmup_steps(config.warmup_steps, steps)
         report = StepReport(step=step, total_steps=steps, loss=loss, learning_rate=learning_rate)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from django.db import IntegrityError, transaction
 from peft import LoraConfig, get_peft_model
@@ -335,6 +337,20 @@ def test_a_run_over_its_time_budget_stops_after_the_steps_that_set_its_pace(cata
     assert run.metrics["training"]["steps"] == trainer.PACE_STEPS == run.total_steps
     assert f"{trainer.PACE_STEPS} of 40 steps fit the time budget" in run.log
     assert f"step {trainer.PACE_STEPS}/{trainer.PACE_STEPS} " in run.log
+
+
+def test_steps_that_slow_down_shorten_the_run_again_so_it_ends_within_its_budget(catalogue, tiny_model, monkeypatch):
+    """The trainer reads its clock once at the start and once after each step: steps 1-3 take 1 s, later ones
+    3 s. At step 3 the pace says 30 steps fit 30 s; measured on, the run ends at step 12, 30 s in."""
+    ends = iter([0.0, *(float(second) for second in range(1, 4)), *(3.0 + 3 * step for step in range(1, 100))])
+    monkeypatch.setattr(trainer, "time", SimpleNamespace(perf_counter=lambda: next(ends)))
+    run = services.training_run_execute(
+        run_id=services.training_run_start(overrides={**FAST, "max_steps": 40, "train_minutes": 0.5}).pk
+    )
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.log
+    assert run.metrics["training"]["steps"] == 12 == run.total_steps
+    assert "30 of 40 steps fit the time budget" in run.log  # the pace of steps 2 and 3
+    assert "12 of 40 steps fit the time budget" in run.log and "step 12/12 " in run.log
 
 
 def test_no_step_trains_at_rate_zero_and_the_warmup_rises_then_the_rate_decays():
