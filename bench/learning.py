@@ -46,6 +46,26 @@ def keyword_need(addon) -> str:
     return "something for " + " ".join(kept[:4])
 
 
+def need_sets(targets: int, queries: Path) -> tuple[list[dict], dict[str, list[tuple[str, dict[str, int]]]]]:
+    """The learned cases (generated dialogues of the training split, with two summary clauses) and the judged
+    sets: the learned targets in their third wording, the unvisited targets, the dev needs (when present)."""
+    from marketplace.models import Addon
+
+    cases = [case for case in generated_dialogues(targets) if case["facts"]["other"]]
+    learned, unvisited = split(cases)
+    addons = {addon.slug: addon for addon in Addon.objects.filter(slug__in=[case["target"] for case in cases])}
+    sets = {
+        "held-out paraphrases": [(keyword_need(addons[case["target"]]), {case["target"]: 2}) for case in learned],
+        "unvisited targets": [(keyword_need(addons[case["target"]]), {case["target"]: 2}) for case in unvisited],
+        "dev needs": [],
+    }
+    if queries.exists():
+        sets["dev needs"] = [
+            (case["query"], case["relevant"]) for case in json.loads(queries.read_text())["single_turn"]
+        ]
+    return learned, {name: needs for name, needs in sets.items() if needs}
+
+
 def quality(needs: list[tuple[str, dict[str, int]]]) -> tuple[float, float]:
     """Mean nDCG@5 and Hit@5 of recommend() over (need, graded relevance)."""
     from quality import metrics
@@ -142,18 +162,8 @@ def main() -> None:
 
         demo_catalog_load()
         index_sync()
-    from marketplace.models import Addon
-
-    cases = [case for case in generated_dialogues(args.targets) if case["facts"]["other"]]
-    learned, unvisited = split(cases)
-    addons = {addon.slug: addon for addon in Addon.objects.filter(slug__in=[case["target"] for case in cases])}
-    paraphrases = [(keyword_need(addons[case["target"]]), {case["target"]: 2}) for case in learned]
-    others = [(keyword_need(addons[case["target"]]), {case["target"]: 2}) for case in unvisited]
-    dev = []
-    if args.queries.exists():
-        dev = [(case["query"], case["relevant"]) for case in json.loads(args.queries.read_text())["single_turn"]]
-    sets = {"held-out paraphrases": paraphrases, "unvisited targets": others, "dev needs": dev}
-    sets = {name: needs for name, needs in sets.items() if needs}
+    learned, sets = need_sets(args.targets, args.queries)
+    paraphrases = sets["held-out paraphrases"]
     before = {name: quality(needs) for name, needs in sets.items()}
 
     found = sum(
@@ -163,7 +173,7 @@ def main() -> None:
     )
     after = {name: quality(needs) for name, needs in sets.items()}
     print(f"{len(learned)} learned targets (two visitors each: {found} of {2 * len(learned)} found theirs), "
-          f"{len(unvisited)} unvisited, {len(dev)} dev needs")  # fmt: skip
+          f"{len(sets['unvisited targets'])} unvisited, {len(sets.get('dev needs', []))} dev needs")  # fmt: skip
     print(f"{'needs':<24}{'n':>5}   nDCG@5 before -> after    Hit@5 before -> after")
     for name, needs in sets.items():
         (n0, h0), (n1, h1) = before[name], after[name]
