@@ -173,7 +173,8 @@ def main() -> None:
     )
     after = {name: quality(needs) for name, needs in sets.items()}
     print(f"{len(learned)} learned targets (two visitors each: {found} of {2 * len(learned)} found theirs), "
-          f"{len(sets['unvisited targets'])} unvisited, {len(sets.get('dev needs', []))} dev needs")  # fmt: skip
+          f"{len(sets.get('unvisited targets', []))} unvisited, "
+          f"{len(sets.get('dev needs', []))} dev needs")  # fmt: skip
     print(f"{'needs':<24}{'n':>5}   nDCG@5 before -> after    Hit@5 before -> after")
     for name, needs in sets.items():
         (n0, h0), (n1, h1) = before[name], after[name]

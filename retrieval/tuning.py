@@ -90,7 +90,9 @@ def finetune(
     model = SentenceTransformer(base, device="cpu")
     serving_length = model.max_seq_length or TRAIN_TOKENS
     model.max_seq_length = min(serving_length, TRAIN_TOKENS)
-    base_weights = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+    base_weights = (
+        {name: tensor.detach().clone() for name, tensor in model.state_dict().items()} if config.base_share else {}
+    )
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
     order: list[int] = []

@@ -147,13 +147,11 @@ def catalogue_verbs(texts: Iterable[str]) -> frozenset[str]:
             pairs = list(zip([".", *words], words, strict=False))
             verbs.update(word for before, word in pairs if before in BEFORE_PLAIN_VERBS)
             for word in (word for before, word in pairs if before in BEFORE_THIRD_PERSON and word.endswith("s")):
-                verbs.update(
-                    {
-                        word[:-1],
-                        word[:-2] if word.endswith("es") else "",
-                        word[:-3] + "y" if word.endswith("ies") else "",
-                    }
-                )
+                verbs.add(word[:-1])  # "saves"; which of the endings it is, the plain forms will tell
+                if word.endswith("es"):
+                    verbs.add(word[:-2])  # "switches"
+                if word.endswith("ies"):
+                    verbs.add(word[:-3] + "y")  # "copies"
     return frozenset(verb for verb in verbs if len(verb) > 2 and verb not in STOP_WORDS)  # "protects you from"
 
 
@@ -173,12 +171,8 @@ def card_sentence(card: CardFact, verbs: Collection[str] = frozenset()) -> str:
     head = next((word for word in words if not (word.endswith("ly") and len(word) > 4)), words[0]).strip(",.")
     if words[0].lower() in ARTICLES:
         words = ["is", words[0].lower(), *words[1:]]
-    elif head.endswith("s") and not head.endswith(("ss", "us", "is")) and len(head) > 3:
-        pass
-    elif head.lower() in verbs:
-        words = ["lets", "you", *words]
-    else:
-        words = ["offers", *words]
+    elif not (head.endswith("s") and not head.endswith(("ss", "us", "is")) and len(head) > 3):  # not "Blocks"
+        words = ["lets", "you", *words] if head.lower() in verbs else ["offers", *words]
     return f"{card.name} {' '.join(_clipped(words)).rstrip(',.')}."
 
 
