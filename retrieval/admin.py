@@ -84,8 +84,12 @@ class EmbeddingVersionAdmin(HistoryAdmin):
         if not self.has_start_permission(request):
             messages.error(request, "You may not fine-tune the encoder.")
         else:
-            version = embedding_version_start()
-            messages.success(request, f"{version} is training: its row shows how it goes.")
+            try:
+                version = embedding_version_start()
+            except ValueError as error:  # a setting out of range: nothing was recorded
+                messages.error(request, f"Cannot fine-tune the encoder: {error}")
+            else:
+                messages.success(request, f"{version} is training: its row shows how it goes.")
         return HttpResponseRedirect(reverse("admin:retrieval_embeddingversion_changelist"))
 
     def promote_view(self, request: HttpRequest, pk: int) -> HttpResponseRedirect:

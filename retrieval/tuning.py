@@ -55,6 +55,14 @@ class TuningConfig:
     seed: int = 0
     base_share: float = 0.0  # the share of the base model's weights in the saved ones (see weights_blend)
 
+    def __post_init__(self) -> None:  # a bad share is refused before training, not after it
+        _check_base_share(self.base_share)
+
+
+def _check_base_share(base_share: float) -> None:
+    if not 0.0 <= base_share < 1.0:
+        raise ValueError(f"base_share must be at least 0 and below 1, not {base_share}")
+
 
 class Ranker(Protocol):
     def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
@@ -123,8 +131,7 @@ def weights_blend(model, base_weights: Mapping[str, object], base_share: float) 
     on the needs it saw while giving back the base model's hold on needs unlike them: here, needs people word
     their own way, where a fully tuned encoder lost ground (see the module's docstring).
     """
-    if not 0.0 <= base_share < 1.0:
-        raise ValueError(f"base_share must be at least 0 and below 1, not {base_share}")
+    _check_base_share(base_share)
     if base_share == 0.0:
         return
     for name, tensor in model.state_dict().items():

@@ -222,6 +222,16 @@ def test_admin_starts_a_fine_tuning_job(admin_client, sent, django_capture_on_co
     assert version.status == Status.PENDING and sent == [("retrieval.tasks.embedding_version_train", (version.pk,))]
 
 
+@pytest.mark.django_db
+def test_a_base_share_out_of_range_is_refused_before_any_training(admin_client, sent, settings):
+    settings.ENCODER_TUNING_BASE_SHARE = 1.0
+    response = admin_client.post(reverse("admin:retrieval_embeddingversion_start"), follow=True)
+    assert "Cannot fine-tune the encoder: base_share must be at least 0 and below 1" in response.content.decode()
+    assert not EmbeddingVersion.objects.exists() and sent == []
+    with pytest.raises(CommandError, match="below 1"):
+        call_command("tune_encoder", "--steps", "2")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_command_trains_and_prints_the_held_out_comparison(visited):
     out = StringIO()
