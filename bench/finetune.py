@@ -109,8 +109,8 @@ def main() -> None:
         print(f"  after:  {_rates(row['after'])}")
         for sample in row["after"]["grounded"]["answers"][:3]:
             print(f"    need: {sample['need']}\n    expected {sample['expected']!r}; answer: {sample['answer']}")
-        if row["after"]["grounded"]["invented_names"]:
-            print(f"    add-ons named off the cards: {', '.join(row['after']['grounded']['invented_names'])}")
+        for answer, names in row["after"]["grounded"]["inventions"]:
+            print(f"    named off the cards {', '.join(names)}: {answer}")
         for sentence, words in row["after"]["grounded"]["slips"]:
             print(f"    unsupported {', '.join(words)}: {sentence}")
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")

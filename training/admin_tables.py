@@ -71,11 +71,14 @@ def answers_table(before: dict | None, after: dict | None) -> str:
 
 
 def slips_table(after: dict | None) -> str:
-    """Held-out sentences the claim verifier would not let through after training, with the words it faulted."""
-    slips = (after or {}).get("grounded", {}).get("slips", [])
-    if not slips:
+    """What the chat would not let through after training: held-out sentences with the words no card supports,
+    and answers with the add-ons they name off the cards."""
+    grounded = (after or {}).get("grounded", {})
+    rows = [(sentence, f"unsupported: {', '.join(words)}") for sentence, words in grounded.get("slips", [])]
+    rows += [(answer, f"named off the cards: {', '.join(names)}") for answer, names in grounded.get("inventions", [])]
+    if not rows:
         return "none"
-    return _table(["Sentence", "Words no card supports"], [(sentence, ", ".join(words)) for sentence, words in slips])
+    return _table(["Held-out reply", "What the chat would not let through"], rows)
 
 
 def counts_table(counts: dict) -> str:

@@ -26,7 +26,7 @@ from training.trainer import encode, mean_loss, padding_id
 ANSWER_TOKENS = 64  # two or three short sentences: enough to name an add-on and say what it does
 GENERATION_BATCH = 8
 KEPT_ANSWERS = 5  # sample answers shown in admin next to the figures
-KEPT_SLIPS = 8  # unsupported sentences kept, with their unsupported words: where the model strays
+KEPT_SLIPS = 8  # unsupported sentences (and answers naming other add-ons) kept: where the model strays
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -122,6 +122,7 @@ def grounded_check(
         "mean_words": sum(item["words"] for item in scored) / count if count else None,
         "answers": scored[:KEPT_ANSWERS],
         "slips": [slip for item in scored for slip in item["slips"]][:KEPT_SLIPS],
+        "inventions": [[item["answer"], item["invented"]] for item in scored if item["invented"]][:KEPT_SLIPS],
     }
 
 

@@ -271,4 +271,6 @@ class ReplyGuard:
             for card in self._cards
         ):
             return False
+        if len(core) == 1 and any(core_squashed in word for facts in self._grounded for word in facts):
+            return False  # a piece of a word it was given, miswritten: "open pGP" for "OpenPGP"
         return not any(_contains(facts, core) for facts in self._grounded)

@@ -203,6 +203,7 @@ EVALUATION = {
             },
         ],
         "slips": [["Sun Filter dims pages with SSL.", ["ssl"]]],
+        "inventions": [["Try Sun Filter.", ["Sun Filter"]]],
     },
 }
 
@@ -247,7 +248,8 @@ def test_run_pages_show_phase_progress_tables_and_the_loss_curve(staff, db, tmp_
     assert "<td>conversation</td><td>0</td><td>0</td><td>1</td>" in page  # dropped by the verifier
     assert "<td>need</td><td>dim bright pages</td><td>Sun Filter dims pages.</td>" in page  # dataset examples
     assert "<td>pages too bright at night</td><td>Night Shade</td>" in page and "<td>max steps</td><td>10</td>" in page
-    assert "<td>Sun Filter dims pages with SSL.</td><td>ssl</td>" in page  # what the verifier faulted after
+    assert "<td>Sun Filter dims pages with SSL.</td><td>unsupported: ssl</td>" in page  # what the chat faulted
+    assert "<td>Try Sun Filter.</td><td>named off the cards: Sun Filter</td>" in page
     progress = staff.get(reverse("admin:training_trainingrun_progress"), {"ids": f"{run.pk},x"}).json()
     assert progress["runs"][str(run.pk)] == {
         "status": "running",

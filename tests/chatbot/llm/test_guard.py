@@ -78,6 +78,13 @@ def test_capitalised_words_from_the_facts_pass(guard):
     assert guard.violations("Sure, Mozilla Firefox runs them all.") == []
 
 
+def test_a_miswritten_piece_of_a_given_word_is_no_name_but_a_new_camelcase_word_is(cards):
+    mail = replace(cards[0], name="Mailvelope", summary="Adds OpenPGP encryption to webmail.")
+    guard = ReplyGuard((mail, *cards[1:]), CATALOGUE)
+    assert guard.violations("Mailvelope adds open pGP encryption to webmail.") == []
+    assert guard.violations("Mailvelope works like MailCrypt.") == ["MailCrypt"]
+
+
 def test_short_names_are_ignored(cards):
     assert ReplyGuard(cards, ["Owl", "Qr"]).violations("An owl can read a QR code or PDFs.") == []
 
