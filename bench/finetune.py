@@ -67,7 +67,8 @@ def _rates(evaluation: dict) -> str:
     supported = grounded["supported_rate"]
     return (
         f"names right {grounded['named_right']}/{grounded['samples']} ({grounded['rate']:.0%}), "
-        f"supported sentences {'—' if supported is None else f'{supported:.0%}'}, "
+        f"supported sentences {grounded['supported_sentences']}/{grounded['sentences']} "
+        f"({'—' if supported is None else f'{supported:.1%}'}), "
         f"invented {grounded['invented']}, mean words {grounded['mean_words'] or 0:.0f}, "
         f"validation loss {evaluation['validation_loss']:.3f}"
     )

@@ -11,11 +11,12 @@ never its name: two clauses of its summary ("what it does", "something else it d
 - unvisited: nobody comes for them: with the dev needs, the check that learning hurts nobody else.
 
 Printed, before and after learning, nDCG@5 and Hit@5 on the learned targets asked in the third wording
-(held-out paraphrases), on the unvisited targets and on the dev needs; then the encoder fine-tuned on the
-same evidence (retrieval.encoder_versions, the admin's job with its defaults): its own held-out judgment
-against the serving encoder, and, if that lets it be promoted, the same three sets with it serving; then
-after a poisoning run on the held-out paraphrases (one visitor voting a wrong candidate up 100 times in one
-session, then in 5 sessions).
+(held-out paraphrases), on the unvisited targets and on the dev needs; how often two visitors' needs were
+satisfied by the same add-on, by how near the needs are (what the memory's NEAR rests on); then the encoder
+fine-tuned on the same evidence (retrieval.encoder_versions, the admin's job with its defaults): its own
+held-out judgment against the serving encoder, and, if that lets it be promoted, the same three sets with it
+serving; then after a poisoning run on the held-out paraphrases (one visitor voting a wrong candidate up 100
+times in one session, then in 5 sessions).
 
 Usage: python bench/learning.py [--catalog ../shared/datasets/amo-catalog.json] [--targets 600] [--near 0.6]
                                 [--encoder-steps 150]
@@ -97,6 +98,29 @@ def visit(case: dict, opening: str, client: str) -> bool:
     return True
 
 
+def agreement_by_closeness(low: float = 0.3, width: float = 0.05) -> list[tuple[float, int, float]]:
+    """How often two visitors' needs were satisfied by the same add-on, by the cosine of the needs (one row
+    per visitor and add-on, pairs of different visitors): where the feedback memory's NEAR belongs."""
+    import numpy as np
+
+    from retrieval.selectors import feedback_memory
+
+    memory = feedback_memory()
+    rows = list({(piece.client, piece.slug): row for row, piece in enumerate(memory.pieces)}.items())
+    vectors = memory.vectors[[row for _, row in rows]]
+    upper = np.triu_indices(len(rows), 1)
+    similarity = (vectors @ vectors.T)[upper]
+    pairs = [(rows[i][0], rows[j][0]) for i, j in zip(*upper, strict=True)]
+    different = np.array([a[0] != b[0] for a, b in pairs], dtype=bool)
+    same = np.array([a[1] == b[1] for a, b in pairs], dtype=bool)
+    table = []
+    for start in np.arange(low, 1.0, width):
+        chosen = different & (similarity >= start) & (similarity < start + width)
+        if chosen.any():
+            table.append((float(start), int(chosen.sum()), float(same[chosen].mean())))
+    return table
+
+
 def poison(needs: list[tuple[str, dict[str, int]]], sessions: int) -> None:
     """One visitor votes a wrong add-on (a low candidate of each need) up, 100 times per session."""
     from retrieval.recommend import recommend
@@ -172,6 +196,8 @@ def main() -> None:
         for fact in ("feature", "other")
     )
     after = {name: quality(needs) for name, needs in sets.items()}
+    print("two visitors' needs by cosine: pairs, and the share satisfied by the same add-on")
+    print("  " + "  ".join(f"{start:.2f}+ {count} {share:.0%}" for start, count, share in agreement_by_closeness()))
     print(f"{len(learned)} learned targets (two visitors each: {found} of {2 * len(learned)} found theirs), "
           f"{len(sets.get('unvisited targets', []))} unvisited, "
           f"{len(sets.get('dev needs', []))} dev needs")  # fmt: skip

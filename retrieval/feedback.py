@@ -24,7 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-NEAR = 0.5  # cosine between two needs' MiniLM embeddings below which they are no evidence for each other
+# Cosine between two needs' MiniLM embeddings below which they are no evidence for each other: below it, two
+# simulated visitors' needs were satisfied by the same add-on in fewer than 1 pair in 10, above it in 1 in 4
+# or more (bench/learning.py prints the table). A lower threshold lets a neighbour's favourite pass an ideal
+# add-on for a need that only shares its topic.
+NEAR = 0.55
 HALF_LIFE_DAYS = 90.0
 MIN_CLIENTS = 2
 SIGNALS = {"satisfied": 1.0, "up": 1.0, "click": 0.3, "down": -1.0}

@@ -21,6 +21,7 @@ from retrieval.selectors import feedback_memory
 NEED = np.eye(4)[0]
 NEAR_NEED = np.array([0.9, 0.3, 0.0, 0.0]) / np.linalg.norm([0.9, 0.3])
 FAR_NEED = np.eye(4)[2]
+SAME_TOPIC_NEED = np.array([0.52, 0.0, np.sqrt(1 - 0.52**2), 0.0])  # cosine 0.52 with NEED
 CANDIDATES = {"good", "other", "wrong"}
 
 
@@ -37,7 +38,9 @@ def test_two_visitors_with_near_needs_lift_what_satisfied_them_for_a_new_need():
     assert 0.5 < strength < 1  # the second visitor's need is near, not the same: it counts less
     assert learned.strengths(FAR_NEED, CANDIDATES) == {}  # an unrelated need learns nothing
     assert learned.strengths(NEED, {"other"}) == {}  # only reorders the need's own candidates
-    assert memory((NEED, "good", "up", "a"), (NEED, "good", "up", "b")).strengths(NEED, CANDIDATES) == {"good": 1.0}
+    agreed = memory((NEED, "good", "up", "a"), (NEED, "good", "up", "b"))
+    assert agreed.strengths(NEED, CANDIDATES) == {"good": 1.0}
+    assert agreed.strengths(SAME_TOPIC_NEED, CANDIDATES) == {}  # a need that only shares the topic learns nothing
 
 
 def test_one_visitor_cannot_push_an_add_on_however_many_votes_or_sessions():
