@@ -10,6 +10,11 @@ A need in another language than English (the catalogue's) adds the multilingual 
 only catches names and shared words; the keywords lose the language's own short words, which would match
 only add-ons written in it, and are expanded from the add-ons the two encoders put first, which brings the
 catalogue's English words for the need. English needs rank exactly as without it.
+
+A fine-tuned encoder (retrieval.encoder_versions) serving gives the dense ranking, but the keywords are still
+expanded from the base encoder's best add-ons: fusion gains from rankings that err apart, and an expansion
+from the tuned encoder repeated its misses on needs unlike its training in the BM25 ranking too (bench/learning.py:
+the 25 dev needs lost 0.027 with it and gained with the expansion kept on the base, at the same gain elsewhere).
 Weights were chosen on bench/quality.py; see the README for the figures.
 """
 
@@ -27,7 +32,7 @@ from retrieval.language import foreign_language, without_function_words
 from retrieval.lexical import LexicalHit, LexicalIndex, lexical_index
 from retrieval.multilingual import multilingual_enabled, multilingual_query_vector
 from retrieval.query import Filters
-from retrieval.selectors import feedback_memory, serving_encoder
+from retrieval.selectors import BASE_ENCODER, ServingEncoder, feedback_memory, serving_encoder
 from retrieval.store import vector_store, vector_store_reopen
 from retrieval.text import without_ruled_out
 
@@ -88,16 +93,23 @@ def lexical_candidates(
 
 
 def dense_candidates(
-    query: str, *, filters: Filters, exclude: frozenset[str], limit: int = CANDIDATES, multilingual: bool = False
+    query: str,
+    *,
+    filters: Filters,
+    exclude: frozenset[str],
+    limit: int = CANDIDATES,
+    multilingual: bool = False,
+    encoder: ServingEncoder | None = None,
 ) -> list[str]:
-    """Slugs by cosine similarity of the query to each add-on's passage (by the multilingual encoder's).
+    """Slugs by cosine similarity of the query to each add-on's passage, by `encoder` (by default the one
+    serving) or by the multilingual encoder.
 
     A search that fails on the store is tried once more on a freshly opened one: another process may
     have rewritten the index between this process's check of its generation and the search.
     """
     from chromadb.errors import ChromaError
 
-    encoder = serving_encoder()  # one read: the query and the collection it searches come from the same encoder
+    encoder = encoder or serving_encoder()  # one read: the query and the collection it searches agree
     vector: list[Sequence[float]] = [
         multilingual_query_vector(query) if multilingual else query_vector(query, encoder.model)
     ]
@@ -113,9 +125,16 @@ def dense_candidates(
     return list(found["ids"][0])
 
 
-def _dense_or_none(query: str, *, filters: Filters, exclude: frozenset[str], multilingual: bool = False) -> list[str]:
+def _dense_or_none(
+    query: str,
+    *,
+    filters: Filters,
+    exclude: frozenset[str],
+    multilingual: bool = False,
+    encoder: ServingEncoder | None = None,
+) -> list[str]:
     try:
-        return dense_candidates(query, filters=filters, exclude=exclude, multilingual=multilingual)
+        return dense_candidates(query, filters=filters, exclude=exclude, multilingual=multilingual, encoder=encoder)
     except Exception:  # noqa: BLE001 - a broken index must not take the chat down: keywords still find add-ons
         logger.exception("the search index failed; keyword search only until `manage.py build_index --rebuild`")
         return []
@@ -147,16 +166,21 @@ def recommend(
     index = lexical_index()
     query = index.corrected(without_ruled_out(query))
     language = foreign_language(query) if multilingual_enabled() else ""
-    dense = _dense_or_none(query, filters=filters, exclude=excluded)
+    encoder = serving_encoder()
+    dense = _dense_or_none(query, filters=filters, exclude=excluded, encoder=encoder)
+    base = (
+        dense
+        if encoder == BASE_ENCODER
+        else _dense_or_none(query, filters=filters, exclude=excluded, encoder=BASE_ENCODER)
+    )
     if language:
-        meaning = [
-            (_dense_or_none(query, filters=filters, exclude=excluded, multilingual=True), MULTILINGUAL_WEIGHT),
-            (dense, FOREIGN_DENSE_WEIGHT),
-        ]
-        feedback = sorted(scores := fuse(meaning), key=lambda slug: -scores[slug])[:FEEDBACK_DOCS]
+        understood = _dense_or_none(query, filters=filters, exclude=excluded, multilingual=True)
+        meaning = [(understood, MULTILINGUAL_WEIGHT), (dense, FOREIGN_DENSE_WEIGHT)]
+        hints = fuse([(understood, MULTILINGUAL_WEIGHT), (base, FOREIGN_DENSE_WEIGHT)])
+        feedback = sorted(hints, key=lambda slug: -hints[slug])[:FEEDBACK_DOCS]
         keywords = without_function_words(query, language)
     else:
-        meaning, feedback, keywords = [(dense, DENSE_WEIGHT)], dense[:FEEDBACK_DOCS], query
+        meaning, feedback, keywords = [(dense, DENSE_WEIGHT)], base[:FEEDBACK_DOCS], query
     lexical = [
         hit.slug
         for hit in lexical_candidates(keywords, filters=filters, exclude=excluded, feedback=feedback, index=index)

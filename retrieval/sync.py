@@ -6,7 +6,9 @@ Syncs run one at a time, in one process and across processes (index_writing): tw
 could otherwise write what one of them read before the other's change (an add-on deactivated
 meanwhile, put back by the older sync). The multilingual collection (retrieval.multilingual) is synced
 the same way in the same run, each collection by what it holds: turning the multilingual encoder on
-later fills its collection on the next sync, without re-embedding the main one.
+later fills its collection on the next sync, without re-embedding the main one. While a fine-tuned encoder
+serves, the base encoder's collection is kept current too: searches expand their keywords from it
+(retrieval.recommend), and a roll back finds it complete.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.conf import settings
 from marketplace.models import Addon
 from retrieval.documents import addon_metadata, addon_text
 from retrieval.multilingual import multilingual_enabled
-from retrieval.selectors import ServingEncoder
+from retrieval.selectors import BASE_ENCODER, ServingEncoder, serving_encoder
 from retrieval.store import index_writing, vector_store
 
 if TYPE_CHECKING:
@@ -82,6 +84,8 @@ def index_sync(*, slugs: Iterable[str] | None = None) -> SyncReport:
 
 def _sync(store: Chroma, wanted: list[str] | None) -> SyncReport:
     report = _sync_collection(store, wanted)
+    if serving_encoder() != BASE_ENCODER:  # searches still expand their keywords from the base encoder's
+        _sync_collection(vector_store(encoder=BASE_ENCODER), wanted)
     if multilingual_enabled():
         report.multilingual_embedded = _sync_collection(vector_store(multilingual=True), wanted).embedded
     return report
@@ -144,7 +148,8 @@ def index_rebuild() -> SyncReport:
 def index_drift() -> Drift:
     """What differs between the active catalogue and the index (in either of its collections)."""
     active = dict(Addon.objects.filter(is_active=True).values_list("slug", "content_hash"))
-    stores = [vector_store()] + ([vector_store(multilingual=True)] if multilingual_enabled() else [])
+    stores = [vector_store()] + ([vector_store(encoder=BASE_ENCODER)] if serving_encoder() != BASE_ENCODER else [])
+    stores += [vector_store(multilingual=True)] if multilingual_enabled() else []
     missing: set[str] = set()
     stale: set[str] = set()
     extra: set[str] = set()

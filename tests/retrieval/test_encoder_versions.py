@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from marketplace.jobs import jobs_wait
 from marketplace.models import Addon
+from retrieval import recommend as recommend_module
 from retrieval.encoder_versions import (
     EncoderVersionRefused,
     embedding_version_promote,
@@ -20,10 +21,12 @@ from retrieval.encoder_versions import (
     embedding_version_start,
 )
 from retrieval.models import EmbeddingVersion
-from retrieval.recommend import recommend
-from retrieval.selectors import serving_encoder
+from retrieval.query import Filters
+from retrieval.recommend import FEEDBACK_DOCS, recommend
+from retrieval.selectors import BASE_ENCODER, serving_encoder
 from retrieval.services import evidence_record
 from retrieval.store import vector_store
+from retrieval.sync import index_sync
 from retrieval.tuning import (
     Pair,
     TuningConfig,
@@ -141,7 +144,7 @@ def visited(demo_catalog):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_version_trains_is_judged_promoted_and_rolled_back(visited, settings):
+def test_a_version_trains_is_judged_promoted_and_rolled_back(visited, settings, monkeypatch):
     version = embedding_version_start(steps=3)
     assert jobs_wait(JOB_SECONDS)
     version.refresh_from_db()
@@ -165,6 +168,28 @@ def test_a_version_trains_is_judged_promoted_and_rolled_back(visited, settings):
     assert store._collection.name == f"{settings.CHROMA_COLLECTION}-v{version.number}"
     assert store._collection.count() == Addon.objects.filter(is_active=True).count()
     assert recommend("dark theme for every website", k=3)
+    # While it serves, keywords are expanded from the base encoder's ranking (marked here by reversing it).
+    need, expanded = "dark theme for every website", []
+    search, dense = recommend_module.lexical_candidates, recommend_module.dense_candidates
+
+    def base_reversed(query: str, **options) -> list[str]:
+        ranking = dense(query, **options)
+        return ranking[::-1] if options.get("encoder") == BASE_ENCODER else ranking
+
+    monkeypatch.setattr(recommend_module, "dense_candidates", base_reversed)
+    monkeypatch.setattr(
+        recommend_module, "lexical_candidates", lambda *a, **k: expanded.append(k["feedback"]) or search(*a, **k)
+    )
+    recommend(need, k=3)
+    assert expanded == [
+        base_reversed(need, filters=Filters(), exclude=frozenset(), encoder=BASE_ENCODER)[:FEEDBACK_DOCS]
+    ]
+    # ... and the base encoder's collection stays current.
+    retired = Addon.objects.filter(is_active=True).first()
+    Addon.objects.filter(pk=retired.pk).update(is_active=False)
+    index_sync(slugs=[retired.slug])
+    assert not vector_store(encoder=BASE_ENCODER)._collection.get(ids=[retired.slug])["ids"]
+    assert not store._collection.get(ids=[retired.slug])["ids"]
     embedding_version_rollback()
     assert jobs_wait(JOB_SECONDS)
     version.refresh_from_db()
