@@ -14,7 +14,7 @@ catalogue's English words for the need. English needs rank exactly as without it
 A fine-tuned encoder (retrieval.encoder_versions) serving gives the dense ranking, but the keywords are still
 expanded from the base encoder's best add-ons: fusion gains from rankings that err apart, and an expansion
 from the tuned encoder repeated its misses on needs unlike its training in the BM25 ranking too (bench/learning.py:
-the 25 dev needs lost 0.027 with it and gained with the expansion kept on the base, at the same gain elsewhere).
+the 25 dev needs lost 0.027 with it, nothing with the expansion kept on the base, at the same gains elsewhere).
 Weights were chosen on bench/quality.py; see the README for the figures.
 """
 

@@ -91,5 +91,13 @@ def card_texts(card: CardFact) -> list[str]:
 
 
 def unsupported(sentence: str, facts: Facts) -> list[str]:
-    """The words and numbers of a sentence that neither the cards nor the visitor said."""
-    return [word for word in _words(sentence) if not facts.supports(word)]
+    """The words and numbers of a sentence that neither the cards nor the visitor said. A fact's word written
+    as two ("open PGP" for "OpenPGP", "web site") is that word: the spacing claims nothing."""
+    words = _words(sentence)
+    halves = {
+        at + side
+        for at in range(len(words) - 1)
+        if words[at].isalpha() and words[at + 1].isalpha() and words[at] + words[at + 1] in facts.words
+        for side in (0, 1)
+    }
+    return [word for at, word in enumerate(words) if at not in halves and not facts.supports(word)]

@@ -83,6 +83,8 @@ def test_a_miswritten_piece_of_a_given_word_is_no_name_but_a_new_camelcase_word_
     guard = ReplyGuard((mail, *cards[1:]), CATALOGUE)
     assert guard.violations("Mailvelope adds open pGP encryption to webmail.") == []
     assert guard.violations("Mailvelope works like MailCrypt.") == ["MailCrypt"]
+    assert guard.claims("Mailvelope adds open pGP encryption to webmail.") == []  # a fact's word, spaced
+    assert guard.claims("Mailvelope adds open encryption to PGP webmail.") == ["open", "pgp"]  # not one word
 
 
 def test_short_names_are_ignored(cards):
