@@ -82,10 +82,15 @@ def index_sync(*, slugs: Iterable[str] | None = None) -> SyncReport:
         return _sync(store, None if slugs is None else sorted(set(slugs)))
 
 
+def _base_beside_tuned() -> list[Chroma]:
+    """The base encoder's collection while a fine-tuned one serves: searches still expand their keywords from it."""
+    return [vector_store(encoder=BASE_ENCODER)] if serving_encoder() != BASE_ENCODER else []
+
+
 def _sync(store: Chroma, wanted: list[str] | None) -> SyncReport:
     report = _sync_collection(store, wanted)
-    if serving_encoder() != BASE_ENCODER:  # searches still expand their keywords from the base encoder's
-        _sync_collection(vector_store(encoder=BASE_ENCODER), wanted)
+    for base in _base_beside_tuned():
+        _sync_collection(base, wanted)
     if multilingual_enabled():
         report.multilingual_embedded = _sync_collection(vector_store(multilingual=True), wanted).embedded
     return report
@@ -146,9 +151,9 @@ def index_rebuild() -> SyncReport:
 
 
 def index_drift() -> Drift:
-    """What differs between the active catalogue and the index (in either of its collections)."""
+    """What differs between the active catalogue and the index (in any of the collections kept)."""
     active = dict(Addon.objects.filter(is_active=True).values_list("slug", "content_hash"))
-    stores = [vector_store()] + ([vector_store(encoder=BASE_ENCODER)] if serving_encoder() != BASE_ENCODER else [])
+    stores = [vector_store(), *_base_beside_tuned()]
     stores += [vector_store(multilingual=True)] if multilingual_enabled() else []
     missing: set[str] = set()
     stale: set[str] = set()
