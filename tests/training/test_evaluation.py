@@ -21,3 +21,17 @@ def test_an_answer_is_scored_on_the_addon_it_names_and_the_sentences_the_cards_s
     assert scored["invented"] == []
     wrong = score(row, "Tab Napper dims pages.", catalogue_names={"night shade", "tab napper"})
     assert not wrong["named"] and wrong["invented"] == ["Tab Napper"]
+
+
+def test_the_held_out_figures_keep_whole_answers_that_name_add_ons_off_the_cards(monkeypatch):
+    from training import evaluation
+
+    row = {"need": "pages too bright", "answer_name": "Night Shade", "cards": [asdict(NIGHT_SHADE)], "prompt": "p"}
+    replies = ["Night Shade dims bright pages at night.", "Tab Napper dims pages."]
+    monkeypatch.setattr(evaluation, "answers", lambda model, tokenizer, prompts, device: replies[: len(prompts)])
+    figures = evaluation.grounded_check(
+        model=type("Model", (), {"eval": lambda self: None})(), tokenizer=None, rows=[row, row], device="cpu",
+        catalogue_names={"night shade", "tab napper"},
+    )  # fmt: skip
+    assert figures["named_right"] == 1 and figures["invented"] == 1
+    assert figures["inventions"] == [["Tab Napper dims pages.", ["Tab Napper"]]]
